@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 from collections.abc import Iterator
+from uuid import UUID
 from dataclasses import dataclass, field
 
 from domain.sensitivity import Finding
@@ -91,3 +92,178 @@ class DialogSource(abc.ABC):
     def estimate(self, path: str) -> int | None:
         """How many items `read` will yield, for a progress bar; None if unknown."""
         return None
+
+
+class Clock(abc.ABC):
+    @abc.abstractmethod
+    def now(self) -> dt.datetime:
+        """The current time, timezone-aware (UTC)."""
+
+
+class IdentifierHasher(abc.ABC):
+    """Keyed blind index: the same normalised identifier always gives the same
+    digest, and no table ever holds the identifier itself."""
+
+    @abc.abstractmethod
+    def digest(self, kind: str, value: str) -> str: ...
+
+    @abc.abstractmethod
+    def normalise(self, kind: str, value: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    case_id: UUID
+    workspace_id: UUID
+    inbox_id: UUID
+    channel: str
+    subject_id: UUID | None
+    status: str
+    opened_at: dt.datetime
+    closed_at: dt.datetime | None
+    last_activity_at: dt.datetime
+    message_count: int
+    assignee_id: UUID | None
+    sensitive: bool
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AccessLogEntry:
+    entry_id: int
+    workspace_id: UUID
+    action: str
+    case_id: UUID | None
+    subject_id: UUID | None
+    actor_id: UUID | None
+    purpose: str
+    client_address: str | None  # opened from its seal, or the erased marker
+    country: str | None
+    occurred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AccessLogFilter:
+    workspace_id: UUID
+    case_id: UUID | None = None
+    subject_id: UUID | None = None
+    actor_id: UUID | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    after_entry: int = 0  # keyset pagination: entries with a larger id
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    user_id: UUID
+    workspace_id: UUID
+    role: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class InboxRecord:
+    inbox_id: UUID
+    workspace_id: UUID
+    name: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class WorkspaceRecord:
+    workspace_id: UUID
+    name: str
+    is_test: bool
+    created_at: dt.datetime
+
+
+class ReadModels(abc.ABC):
+    """Projections over the event store, and the lookups commands need.
+
+    `catch_up` applies every event not yet projected, each exactly once, and
+    returns how many it applied; every query sees what was caught up.
+    """
+
+    @abc.abstractmethod
+    def catch_up(self) -> int: ...
+
+    @abc.abstractmethod
+    def workspace(self, workspace_id: UUID) -> WorkspaceRecord | None: ...
+
+    @abc.abstractmethod
+    def workspaces(self) -> list[WorkspaceRecord]: ...
+
+    @abc.abstractmethod
+    def inbox(self, inbox_id: UUID) -> InboxRecord | None: ...
+
+    @abc.abstractmethod
+    def inboxes(self, workspace_id: UUID) -> list[InboxRecord]: ...
+
+    @abc.abstractmethod
+    def user(self, user_id: UUID) -> UserRecord | None: ...
+
+    @abc.abstractmethod
+    def user_by_token_hash(self, token_hash: str) -> UserRecord | None: ...
+
+    @abc.abstractmethod
+    def subject_by_digest(self, workspace_id: UUID, digest: str) -> UUID | None: ...
+
+    @abc.abstractmethod
+    def open_case_for_thread(
+        self, workspace_id: UUID, inbox_id: UUID, thread_hash: str
+    ) -> UUID | None: ...
+
+    @abc.abstractmethod
+    def case_summary(self, case_id: UUID) -> CaseSummary | None: ...
+
+    @abc.abstractmethod
+    def cases(
+        self,
+        workspace_id: UUID,
+        *,
+        inbox_id: UUID | None = None,
+        status: str | None = None,
+        subject_id: UUID | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[CaseSummary]: ...
+
+    @abc.abstractmethod
+    def access_log(self, query: AccessLogFilter) -> list[AccessLogEntry]: ...
+
+    @abc.abstractmethod
+    def blind_index_rows(self, subject_id: UUID) -> int: ...
+
+
+class KeyShredder(abc.ABC):
+    """Destroys data keys for good; what was sealed under them becomes noise."""
+
+    @abc.abstractmethod
+    def shred(self, owner_ids: list[UUID]) -> int: ...
+
+    @abc.abstractmethod
+    def count_keys(self, owner_ids: list[UUID]) -> int: ...
+
+
+@dataclass(frozen=True)
+class ErasureRecord:
+    """One erasure, as kept outside the database's backups. No personal data."""
+
+    erased_at: dt.datetime
+    workspace_id: UUID
+    subject_id: UUID
+    owner_ids: tuple[UUID, ...]
+    reason: str
+    request_ref: str
+
+
+class ErasureLedger(abc.ABC):
+    """Append-only record of erasures that outlives database restores."""
+
+    @abc.abstractmethod
+    def append(self, record: ErasureRecord) -> None: ...
+
+    @abc.abstractmethod
+    def records(self) -> Iterator[ErasureRecord]: ...

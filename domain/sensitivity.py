@@ -63,3 +63,17 @@ class Finding:
     end: int
     rule: str  # stable rule name, e.g. "no_fnr.checksum" or "lexicon.health.nb"
     confidence: float  # 0.0 to 1.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a case holds sensitive data, and the evidence for that decision.
+
+    `categories` lists only sensitive categories (never ordinary ones such as
+    PERSON); `rules` names every rule whose finding counted towards the verdict,
+    so a reviewer can see why a case was flagged without re-reading it.
+    """
+
+    sensitive: bool
+    categories: tuple[Category, ...]
+    rules: tuple[str, ...]
