@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import email
 import email.utils
 import mimetypes
 import re
@@ -107,15 +108,31 @@ def decode_header_text(value: str | Header | None, charset: str | None = None) -
             # words as raw-unicode-escape bytes.
             pieces.append(chunk.decode("raw-unicode-escape", errors="replace"))
         else:
-            pieces.append(decode_bytes(chunk, chunk_charset or charset))
+            if chunk_charset.lower() in _MEANINGLESS_CHARSETS:
+                chunk_charset = charset
+            pieces.append(decode_bytes(chunk, chunk_charset))
     return " ".join("".join(pieces).split())
 
 
 def header_text(message: Message, name: str) -> str:
+    """A header as text; undeclared 8-bit bytes are read in the charset of the
+    message's first text part, which is what the sender's mailer used."""
+    # The raw value keeps undeclared 8-bit bytes as surrogates; the value
+    # Message.get builds from it has already misread them as Latin-1.
+    wanted = name.lower()
+    raw = next((v for k, v in message.raw_items() if k.lower() == wanted), None)
     try:
-        return decode_header_text(message.get(name))
+        return decode_header_text(raw, _first_charset(message))
     except Exception:  # a header this broken reads as absent, not as a crash
         return ""
+
+
+def _first_charset(message: Message) -> str | None:
+    try:
+        charsets = message.get_charsets()
+    except (ValueError, LookupError, TypeError):
+        return None
+    return next((c for c in charsets if c), None)
 
 
 # Mail clients with broken clocks write years like 3609; such a date orders
@@ -200,9 +217,7 @@ class _ContentCollector:
         elif part.is_multipart():
             self._collect_multipart(part, content_type, wants_text)
         elif content_type.startswith("multipart/"):
-            # The boundary was never found: the raw parts are all there is.
-            if wants_text:
-                self._keep_unparsed_multipart(part)
+            self._keep_unparsed_multipart(part, content_type, wants_text)
         elif _is_attachment(part, content_type):
             self._keep_leaf_attachment(part, content_type)
         elif wants_text and content_type == "text/html":
@@ -224,12 +239,21 @@ class _ContentCollector:
         for child in children:
             self.collect(child, wants_text=child is chosen)
 
-    def _keep_unparsed_multipart(self, part: Message) -> None:
-        text = _leaf_text(part)
-        if "<html" in text.lower():
-            self.html.append(html_to_text(text))
-        else:
-            self.plain.append(text)
+    def _keep_unparsed_multipart(
+        self, part: Message, content_type: str, wants_text: bool
+    ) -> None:
+        raw = part.get_payload()
+        if isinstance(raw, str):
+            recovered = _reparse_with_first_boundary(raw, content_type)
+            if recovered is not None:
+                self.collect(recovered, wants_text)
+                return
+        if wants_text:
+            text = _leaf_text(part)
+            if "<html" in text.lower():
+                self.html.append(html_to_text(text))
+            else:
+                self.plain.append(text)
 
     def _keep_embedded_message(self, part: Message, content_type: str) -> None:
         payload = part.get_payload()
@@ -251,6 +275,21 @@ class _ContentCollector:
         filename = _filename(part) or _unnamed_attachment(content_type)
         content = _leaf_bytes(part)
         self.attachments.append(ImportedAttachment(filename, content_type, content))
+
+
+_FIRST_BOUNDARY = re.compile(r"\A\s*--([^\s]{1,200})[ \t]*\r?\n")
+
+
+def _reparse_with_first_boundary(raw: str, content_type: str) -> Message | None:
+    """Senders that declare one boundary and use another still mark their
+    parts: parse again with the boundary the body actually starts with."""
+    found = _FIRST_BOUNDARY.match(raw)
+    if found is None:
+        return None
+    boundary = found.group(1).replace('"', "")
+    header = f'Content-Type: {content_type}; boundary="{boundary}"\n\n'
+    recovered = email.message_from_string(header + raw)
+    return recovered if recovered.is_multipart() else None
 
 
 def _preferred_alternative(children: list[Message]) -> Message | None:
