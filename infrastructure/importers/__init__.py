@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from application.ports import DialogSource
+from infrastructure.importers.abcd import AbcdSource
 from infrastructure.importers.errors import (
     ImportSourceNotFoundError,
     UnknownImportFormatError,
 )
 from infrastructure.importers.mbox import MboxSource
+from infrastructure.importers.star import StarSource
+from infrastructure.importers.tweetsumm import TweetsummSource
 
+# A new format is one new module plus one line here.
 _IMPORTERS: dict[str, Callable[[], DialogSource]] = {
-    MboxSource.name: MboxSource,
+    source.name: source
+    for source in (MboxSource, TweetsummSource, StarSource, AbcdSource)
 }
 
 
@@ -26,8 +31,11 @@ def importer_for(format_name: str) -> DialogSource:
 
 
 __all__ = [
+    "AbcdSource",
     "ImportSourceNotFoundError",
     "MboxSource",
+    "StarSource",
+    "TweetsummSource",
     "UnknownImportFormatError",
     "importer_for",
 ]
