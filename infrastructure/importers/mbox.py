@@ -30,6 +30,7 @@ from infrastructure.importers.mail_content import (
 )
 
 _MBOXRD_QUOTED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
+_HEADER_LINE = re.compile(rb"[!-9;-~]{1,76}:")
 _LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
@@ -77,6 +78,9 @@ class MboxSource(DialogSource):
                     f"message {position}",
                     f"unreadable message ({type(error).__name__})",
                 )
+        source = Path(path)
+        if not seen_digests and source.is_file() and source.stat().st_size:
+            yield ImportProblem("file", "no messages found: not an mbox or .eml file")
         yield from _dialogs(mails)
 
     def estimate(self, path: str) -> int | None:
@@ -92,15 +96,27 @@ def _raw_messages(path: str) -> Iterator[bytes]:
     elif _is_eml(source):
         yield source.read_bytes()
     elif source.is_file():
-        box = mailbox.mbox(source, create=False)
-        try:
-            for key in box.iterkeys():
-                # mboxrd quotes body lines starting with "From " by one ">".
-                yield _MBOXRD_QUOTED_FROM.sub(rb"\1", box.get_bytes(key))
-        finally:
-            box.close()
+        yield from _mbox_messages(source)
     else:
         raise ImportSourceNotFoundError(path)
+
+
+def _mbox_messages(source: Path) -> Iterator[bytes]:
+    box = mailbox.mbox(source, create=False)
+    found = 0
+    try:
+        for key in box.iterkeys():
+            found += 1
+            # mboxrd quotes body lines starting with "From " by one ">".
+            yield _MBOXRD_QUOTED_FROM.sub(rb"\1", box.get_bytes(key))
+    finally:
+        box.close()
+    if not found:
+        with source.open("rb") as file:
+            start = file.read(1000)
+        # A lone message saved without the .eml suffix has no "From " line.
+        if _HEADER_LINE.match(start):
+            yield source.read_bytes()
 
 
 def _is_eml(path: Path) -> bool:

@@ -268,6 +268,28 @@ def test_folder_of_eml_files_is_read_recursively(tmp_path: Path) -> None:
     assert sorted(len(d.messages) for d in dialogs) == [1, 2]
 
 
+def test_single_message_without_envelope_line_reads_as_one_message(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "saved-message"
+    path.write_bytes(_mail(CUSTOMER, "hello", "<a@x>"))
+
+    dialogs, problems = split_items(MboxSource().read(str(path)))
+
+    assert problems == []
+    assert [d.thread_key for d in dialogs] == ["a@x"]
+
+
+def test_file_that_is_not_mail_is_one_problem(tmp_path: Path) -> None:
+    path = tmp_path / "picture.mbox"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+
+    dialogs, problems = split_items(MboxSource().read(str(path)))
+
+    assert dialogs == []
+    assert [p.position for p in problems] == ["file"]
+
+
 def test_missing_source_raises_not_found(tmp_path: Path) -> None:
     with pytest.raises(ImportSourceNotFoundError):
         list(MboxSource().read(str(tmp_path / "absent.mbox")))
