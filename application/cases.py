@@ -235,8 +235,12 @@ def _receive(
         else None,
         body=PersonalData(case.content_owner, "body", message.body),
         attachments=[
-            _attachment(case.content_owner, attachment.filename,
-                        attachment.content_type, attachment.content)
+            _attachment(
+                case.content_owner,
+                attachment.filename,
+                attachment.content_type,
+                attachment.content,
+            )
             for attachment in message.attachments
         ],
         external_id_hash=external_hash,
@@ -266,7 +270,8 @@ def _flag_automatically(
     for text in texts:
         findings.extend(ctx.detector.scan(text[:MAX_SCANNED_CHARS]))
     sensitive = [
-        f for f in findings
+        f
+        for f in findings
         if f.category.is_sensitive and f.confidence >= SENSITIVE_CONFIDENCE
     ]
     if not sensitive:
@@ -331,7 +336,9 @@ def record_read(ctx: Context, summary: CaseSummary, reader: ReadContext) -> None
         subject_id=summary.subject_id,
         actor_id=reader.actor.user_id,
         purpose=reader.purpose,
-        client_address=PersonalData(period_owner, "client_address", reader.client_address)
+        client_address=PersonalData(
+            period_owner, "client_address", reader.client_address
+        )
         if reader.client_address
         else None,
         country=reader.country,
@@ -389,16 +396,18 @@ def attachment_content(
     """One attachment's bytes, as an audited read of its case."""
     summary = require_case(ctx, reader.actor.workspace_id, case_id)
     case: Case = ctx.store.get(case_id)
-    message = next(
-        (m for m in case.messages if m["message_id"] == message_id), None
-    )
+    message = next((m for m in case.messages if m["message_id"] == message_id), None)
     if message is None or not 0 <= index < len(message["attachments"]):
         raise NotFoundError("attachment", f"{message_id}/{index}")
     record_read(
         ctx,
         summary,
-        ReadContext(reader.actor, f"{reader.purpose} (attachment)",
-                    reader.client_address, reader.country),
+        ReadContext(
+            reader.actor,
+            f"{reader.purpose} (attachment)",
+            reader.client_address,
+            reader.country,
+        ),
     )
     view = _message_view(message).attachments[index]
     return view, message["attachments"][index]["content"].content()
@@ -420,7 +429,9 @@ def _save_change(ctx: Context, case: Case) -> None:
         raise ConflictError(str(error)) from error
 
 
-def assign_case(ctx: Context, actor: UserRecord, case_id: UUID, assignee_id: UUID) -> None:
+def assign_case(
+    ctx: Context, actor: UserRecord, case_id: UUID, assignee_id: UUID
+) -> None:
     require_user(ctx, actor.workspace_id, assignee_id)
     case = _load_for_change(ctx, actor.workspace_id, case_id)
     case.assign(assignee_id=assignee_id, actor_id=actor.user_id)
@@ -459,7 +470,9 @@ def tag_case(
     case = _load_for_change(ctx, actor.workspace_id, case_id)
     case.tag(
         tags=tags,
-        personal_tags=[PersonalData(case.content_owner, "tag", t) for t in personal_tags],
+        personal_tags=[
+            PersonalData(case.content_owner, "tag", t) for t in personal_tags
+        ],
         actor_id=actor.user_id,
     )
     _save_change(ctx, case)

@@ -97,7 +97,9 @@ class GroupCommitter:
         try:
             self._save([item for item, _ in batch])
         except Exception as error:
-            log.error("audit.group_commit_failed", size=len(batch), error=type(error).__name__)
+            log.error(
+                "audit.group_commit_failed", size=len(batch), error=type(error).__name__
+            )
             for _, done in batch:
                 done.set_exception(error)
             return

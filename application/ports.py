@@ -9,8 +9,8 @@ from __future__ import annotations
 import abc
 import datetime as dt
 from collections.abc import Iterator
-from uuid import UUID
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from domain.sensitivity import Finding
 

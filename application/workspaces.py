@@ -13,7 +13,7 @@ from application.ports import InboxRecord, UserRecord, WorkspaceRecord
 from domain.model import Channel, Inbox, Role, User, Workspace
 from domain.personal_data import PersonalData
 
-TOKEN_PREFIX = "gk_"
+TOKEN_PREFIX = "gk_"  # noqa: S105 (a prefix, not a secret)
 
 
 def hash_token(token: str) -> str:

@@ -173,7 +173,9 @@ class DataSubject(_Identified):
         self.legal_hold = None
 
     @event("ErasureRefused")
-    def refuse_erasure(self, reason: str, request_ref: str, actor_id: UUID | None) -> None:
+    def refuse_erasure(
+        self, reason: str, request_ref: str, actor_id: UUID | None
+    ) -> None:
         pass
 
     @event("Erased")
@@ -358,7 +360,6 @@ class Case(_Identified):
             if tag not in self.tags:
                 self.tags.append(tag)
         self.personal_tags.extend(personal_tags)
-
 
     @event("LegalHoldPlaced")
     def place_legal_hold(self, reason: str, actor_id: UUID | None) -> None:

@@ -114,7 +114,11 @@ def build(
         create_our_tables(engine)
     vault = KeyVault(engine, settings.master_key_bytes())
     hasher = HmacIdentifierHasher(settings.blind_index_key_bytes())
-    pii = SealedPersonalData(vault) if settings.seal_personal_data else ClearPersonalData()
+    pii = (
+        SealedPersonalData(vault)
+        if settings.seal_personal_data
+        else ClearPersonalData()
+    )
     store = EventStore(
         env=event_store_env(settings, create_tables=create_tables),
         transcodings=[BytesAsBase64(), SetAsList(), pii],

@@ -7,6 +7,7 @@ PostgreSQL.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -115,6 +116,9 @@ def sqlalchemy_url(database_url: str) -> str:
 def create_db_engine(database_url: str) -> Engine:
     url = sqlalchemy_url(database_url)
     if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}
         )

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     master_key_file: Path | None = None
     blind_index_key: str = Field(default="", repr=False)
     blind_index_key_file: Path | None = None
+    operator_token: str = Field(default="", repr=False)
+    operator_token_file: Path | None = None
     erasure_ledger_path: Path | None = None
     max_body_bytes: int = 10 * 1024 * 1024
     group_commit_window_ms: float = 2.0
@@ -69,6 +71,12 @@ class Settings(BaseSettings):
         return self._key(
             "blind_index_key", "blind-index.key", "GDPRKIT_BLIND_INDEX_KEY"
         )
+
+    def operator_token_value(self) -> str:
+        """The platform operator's token: the only credential that creates
+        workspaces."""
+        key = self._key("operator_token", "operator.token", "GDPRKIT_OPERATOR_TOKEN")
+        return base64.urlsafe_b64encode(key).decode("ascii").rstrip("=")
 
     def _key(self, attribute: str, filename: str, variable: str) -> bytes:
         inline: str = getattr(self, attribute)
