@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import datetime as dt
 import hmac
@@ -35,6 +36,7 @@ from interface.api import problems
 from interface.api import schemas as s
 
 bearer = HTTPBearer(auto_error=False)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 class BodySizeLimit:
@@ -57,18 +59,26 @@ class BodySizeLimit:
             await self._too_large(scope, send)
             return
         received = 0
+        exceeded = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
+                exceeded = True
                 raise _TooLargeError
             return message
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _TooLargeError:
+        async def guarded_send(message: Message) -> None:
+            # FastAPI turns any error while reading the body into its own 400;
+            # once the limit is crossed that answer is dropped for the 413 below.
+            if not exceeded:
+                await send(message)
+
+        with contextlib.suppress(_TooLargeError):
+            await self.app(scope, counting_receive, guarded_send)
+        if exceeded:
             await self._too_large(scope, send)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
@@ -89,6 +99,19 @@ async def _empty_receive() -> Message:
     return {"type": "http.request", "body": b""}
 
 
+def current_user(request: Request, credentials: Credentials) -> UserRecord:
+    if credentials is None:
+        raise UnauthenticatedError("send a bearer token: Authorization: Bearer …")
+    container: Container = request.app.state.container
+    return ws.authenticate(container.context, credentials.credentials)
+
+
+# Module level, not inside create_app: with postponed annotations FastAPI resolves
+# `user: User` in the module's globals, and a local alias would silently turn
+# into a required query parameter named `user`.
+User = Annotated[UserRecord, Depends(current_user)]
+
+
 def create_app(container: Container) -> FastAPI:
     ctx = container.context
     settings = container.settings
@@ -103,15 +126,6 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-
-    def current_user(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> UserRecord:
-        if credentials is None:
-            raise UnauthenticatedError("send a bearer token: Authorization: Bearer …")
-        return ws.authenticate(ctx, credentials.credentials)
-
-    User = Annotated[UserRecord, Depends(current_user)]
 
     def in_workspace(user: UserRecord, workspace_id: UUID, *roles: Role) -> None:
         # Another workspace looks exactly like a missing one: ids do not leak.
@@ -146,7 +160,7 @@ def create_app(container: Container) -> FastAPI:
     @app.post("/v1/workspaces", status_code=201, response_model=s.WorkspaceCreated)
     def create_workspace(
         body: s.WorkspaceCreate,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        credentials: Credentials,
     ) -> s.WorkspaceCreated:
         """Creates a workspace and its first administrator (operator token only)."""
         expected = settings.operator_token_value()
