@@ -104,8 +104,8 @@ def ingest_dialog(
     opens one. Everything is written in one transaction: never half a case.
     Messages already received (same external id) are skipped."""
     inbox = require_inbox(ctx, workspace_id, inbox_id)
-    if not dialog.subject.identities:
-        raise ConflictError("a dialog needs at least one identity of its customer")
+    # A dialog whose sender is unknown (a mail without a readable From) still
+    # imports: its customer becomes a subject of its own that no lookup finds.
     subject, subject_digests = _find_or_register_subject(ctx, workspace_id, dialog)
     thread_hash = ctx.hasher.digest("thread", f"{inbox_id}/{dialog.thread_key}")
     case_id = ctx.views.open_case_for_thread(workspace_id, inbox_id, thread_hash)
@@ -191,8 +191,10 @@ def _open_case(
 ) -> Case:
     case_id = uuid4()
     profile_owner = case_profile_owner(case_id)
-    kind, value = dialog.subject.identities[0]
-    profile = {"identity": PersonalData(profile_owner, "identity", f"{kind}:{value}")}
+    profile = {}
+    if dialog.subject.identities:
+        kind, value = dialog.subject.identities[0]
+        profile["identity"] = PersonalData(profile_owner, "identity", f"{kind}:{value}")
     if dialog.subject.name:
         profile["name"] = PersonalData(profile_owner, "name", dialog.subject.name)
     first_sent = next((m.sent_at for m in dialog.messages if m.sent_at), None)
