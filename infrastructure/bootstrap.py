@@ -113,6 +113,7 @@ def build(
     if create_tables:
         create_our_tables(engine)
     vault = KeyVault(engine, settings.master_key_bytes())
+    vault.check_master_key()
     hasher = HmacIdentifierHasher(settings.blind_index_key_bytes())
     pii = (
         SealedPersonalData(vault)

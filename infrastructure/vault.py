@@ -144,16 +144,29 @@ class KeyVault:
 
     def _reclaim_space(self) -> None:
         if self._engine.dialect.name == "postgresql":
-            # Deleted tuples keep the wrapped key bytes until vacuumed.
+            # A plain VACUUM frees dead tuples but leaves their bytes, wrapped keys
+            # included, in the page's free space; FULL rewrites the table into a
+            # new file and drops the old one. The table is small and the lock short.
             with self._engine.connect().execution_options(
                 isolation_level="AUTOCOMMIT"
             ) as connection:
-                connection.execute(sa.text("VACUUM data_keys"))
+                connection.execute(sa.text("VACUUM FULL data_keys"))
         else:
             # secure_delete zeroes the freed cells; a checkpoint moves the zeroed
             # pages out of the WAL into the main file.
             with self._engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def check_master_key(self) -> None:
+        """Raises WrongMasterKeyError when a stored data key is wrapped by a
+        master key this vault does not hold: start-up stops, reads never fail."""
+        with self._engine.connect() as connection:
+            kek_ids = connection.execute(
+                sa.select(data_keys.c.kek_id).distinct()
+            ).scalars()
+            unknown = sorted(set(kek_ids) - set(self._keks))
+        if unknown:
+            raise WrongMasterKeyError(unknown[0])
 
     def has_key(self, owner_id: UUID) -> bool:
         with self._engine.connect() as connection:
@@ -242,7 +255,10 @@ class KeyVault:
             versions = self._cache.get(owner_id)
         if not versions:
             return None
-        if time.monotonic() - next(iter(versions.values())).loaded_at > KEY_CACHE_SECONDS:
+        if (
+            time.monotonic() - next(iter(versions.values())).loaded_at
+            > KEY_CACHE_SECONDS
+        ):
             return None
         return versions
 
@@ -255,7 +271,9 @@ class KeyVault:
         versions = {
             row.version: _CachedKey(
                 row.version,
-                AESGCM(self._unwrap(owner_id, row.version, row.wrapped_key, row.kek_id)),
+                AESGCM(
+                    self._unwrap(owner_id, row.version, row.wrapped_key, row.kek_id)
+                ),
                 now,
             )
             for row in rows
@@ -304,7 +322,9 @@ class KeyVault:
             raise WrongMasterKeyError(kek_id)
         try:
             return kek.decrypt(
-                wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_aad(owner_id, version)
+                wrapped[:NONCE_BYTES],
+                wrapped[NONCE_BYTES:],
+                _wrap_aad(owner_id, version),
             )
         except InvalidTag:
             raise VaultError(
@@ -314,8 +334,13 @@ class KeyVault:
 
 def _aad(owner_id: UUID, key_version: int, field: str, context: str) -> bytes:
     return b"|".join(
-        (b"pii_v1", owner_id.bytes, str(key_version).encode(), field.encode(),
-         context.encode())
+        (
+            b"pii_v1",
+            owner_id.bytes,
+            str(key_version).encode(),
+            field.encode(),
+            context.encode(),
+        )
     )
 
 

@@ -34,7 +34,7 @@ from application.ports import (
 )
 from application.store import EventStore
 from domain.model import log_period_label, log_period_owner
-from domain.personal_data import PersonalData
+from domain.personal_data import ERASED_MARKER, UNREADABLE_MARKER, PersonalData
 from infrastructure.db import (
     access_log,
     blind_index,
@@ -46,7 +46,7 @@ from infrastructure.db import (
     workspaces,
 )
 from infrastructure.eventstore.sealing import event_context, sealing_context
-from infrastructure.vault import KeyVault
+from infrastructure.vault import KeyVault, TamperedCiphertextError
 
 log = structlog.get_logger(__name__)
 
@@ -57,7 +57,9 @@ BATCH = 1000
 class _Event:
     """One stored event, opened lazily field by field."""
 
-    def __init__(self, notification: Notification, decode: Callable[[Any], Any]) -> None:
+    def __init__(
+        self, notification: Notification, decode: Callable[[Any], Any]
+    ) -> None:
         self.id = notification.id
         self.originator_id: UUID = notification.originator_id  # type: ignore[assignment]
         self.version = notification.originator_version
@@ -118,7 +120,14 @@ class SqlReadModels(ReadModels):
     def rebuild(self) -> int:
         """Empties every view and projects the whole event store again."""
         with self._lock, self._engine.begin() as connection:
-            for table in (access_log, blind_index, case_list, users, inboxes, workspaces):
+            for table in (
+                access_log,
+                blind_index,
+                case_list,
+                users,
+                inboxes,
+                workspaces,
+            ):
                 connection.execute(sa.delete(table))
             connection.execute(
                 sa.update(projection_positions)
@@ -220,7 +229,10 @@ class SqlReadModels(ReadModels):
             self._index(c, e.originator_id, UUID(workspace_id), [e["identity_hash"]])
 
     def _index(
-        self, c: Connection, subject_id: UUID, workspace_id: UUID,
+        self,
+        c: Connection,
+        subject_id: UUID,
+        workspace_id: UUID,
         digests: list[PersonalData],
     ) -> None:
         for digest in digests:
@@ -248,15 +260,25 @@ class SqlReadModels(ReadModels):
         c.execute(sa.delete(data_keys).where(data_keys.c.owner_id.in_(owners)))
         self._vault.forget_cached()
         c.execute(
-            sa.delete(blind_index).where(blind_index.c.subject_id == str(e.originator_id))
+            sa.delete(blind_index).where(
+                blind_index.c.subject_id == str(e.originator_id)
+            )
         )
         c.execute(
             sa.update(case_list)
             .where(case_list.c.subject_id == str(e.originator_id))
             .values(subject_id=None)
         )
-        self._log(c, e, "subject.erased", None, e.originator_id, e["actor_id"],
-                  e["reason"], workspace_id=e["workspace_id"])
+        self._log(
+            c,
+            e,
+            "subject.erased",
+            None,
+            e.originator_id,
+            e["actor_id"],
+            e["reason"],
+            workspace_id=e["workspace_id"],
+        )
 
     def _case_opened(self, c: Connection, e: _Event) -> None:
         opened_at = e["opened_at"]
@@ -298,14 +320,28 @@ class SqlReadModels(ReadModels):
 
     def _case_assigned(self, c: Connection, e: _Event) -> None:
         self._update_case(c, e, assignee_id=str(e["assignee_id"]))
-        self._log(c, e, "case.assigned", e.originator_id, None, e["actor_id"],
-                  f"assigned to {e['assignee_id']}")
+        self._log(
+            c,
+            e,
+            "case.assigned",
+            e.originator_id,
+            None,
+            e["actor_id"],
+            f"assigned to {e['assignee_id']}",
+        )
 
     def _case_forwarded(self, c: Connection, e: _Event) -> None:
         recipient = e["recipient_id"]
         target = f"user {recipient}" if recipient else "an external address"
-        self._log(c, e, "case.forwarded", e.originator_id, None, e["actor_id"],
-                  f"forwarded to {target}")
+        self._log(
+            c,
+            e,
+            "case.forwarded",
+            e.originator_id,
+            None,
+            e["actor_id"],
+            f"forwarded to {target}",
+        )
 
     def _case_closed(self, c: Connection, e: _Event) -> None:
         self._update_case(c, e, status="closed", closed_at=e["at"])
@@ -314,36 +350,62 @@ class SqlReadModels(ReadModels):
         self._update_case(c, e, status="open", closed_at=None)
 
     def _case_tagged(self, c: Connection, e: _Event) -> None:
-        current = c.execute(
-            sa.select(case_list.c.tags).where(case_list.c.case_id == str(e.originator_id))
-        ).scalar() or ""
+        current = (
+            c.execute(
+                sa.select(case_list.c.tags).where(
+                    case_list.c.case_id == str(e.originator_id)
+                )
+            ).scalar()
+            or ""
+        )
         tags = [tag for tag in current.split("\n") if tag]
         tags.extend(tag for tag in e["tags"] if tag not in tags)
         self._update_case(c, e, tags="\n".join(tags))
 
     def _case_flagged(self, c: Connection, e: _Event) -> None:
-        current = c.execute(
-            sa.select(case_list.c.categories)
-            .where(case_list.c.case_id == str(e.originator_id))
-        ).scalar() or ""
+        current = (
+            c.execute(
+                sa.select(case_list.c.categories).where(
+                    case_list.c.case_id == str(e.originator_id)
+                )
+            ).scalar()
+            or ""
+        )
         categories = sorted({*filter(None, current.split(",")), *e["categories"]})
         self._update_case(c, e, sensitive=True, categories=",".join(categories))
-        self._log(c, e, "case.flagged", e.originator_id, None, e["actor_id"],
-                  f"{e['source']}: {','.join(e['categories'])}")
+        self._log(
+            c,
+            e,
+            "case.flagged",
+            e.originator_id,
+            None,
+            e["actor_id"],
+            f"{e['source']}: {','.join(e['categories'])}",
+        )
 
     def _case_unflagged(self, c: Connection, e: _Event) -> None:
         self._update_case(c, e, sensitive=False, categories="")
-        self._log(c, e, "case.unflagged", e.originator_id, None, e["actor_id"],
-                  e["reason"])
+        self._log(
+            c, e, "case.unflagged", e.originator_id, None, e["actor_id"], e["reason"]
+        )
 
     def _case_erased(self, c: Connection, e: _Event) -> None:
         self._update_case(c, e, subject_id=None)
 
     def _case_read(self, c: Connection, e: _Event) -> None:
         subject_id = e["subject_id"]
-        self._log(c, e, "case.read", e["case_id"], subject_id, e["actor_id"],
-                  e["purpose"], client_address=e["client_address"],
-                  country=e["country"], at=e["read_at"])
+        self._log(
+            c,
+            e,
+            "case.read",
+            e["case_id"],
+            subject_id,
+            e["actor_id"],
+            e["purpose"],
+            client_address=e["client_address"],
+            country=e["country"],
+            at=e["read_at"],
+        )
 
     def _update_case(self, c: Connection, e: _Event, **values: Any) -> None:
         c.execute(
@@ -408,8 +470,9 @@ class SqlReadModels(ReadModels):
     # Queries
 
     def workspace(self, workspace_id: UUID) -> WorkspaceRecord | None:
-        row = self._one(sa.select(workspaces).where(
-            workspaces.c.workspace_id == str(workspace_id)))
+        row = self._one(
+            sa.select(workspaces).where(workspaces.c.workspace_id == str(workspace_id))
+        )
         return None if row is None else _workspace(row)
 
     def workspaces(self) -> list[WorkspaceRecord]:
@@ -479,16 +542,20 @@ class SqlReadModels(ReadModels):
         limit: int = 100,
         offset: int = 0,
     ) -> list[CaseSummary]:
-        query = sa.select(case_list).where(case_list.c.workspace_id == str(workspace_id))
+        query = sa.select(case_list).where(
+            case_list.c.workspace_id == str(workspace_id)
+        )
         if inbox_id is not None:
             query = query.where(case_list.c.inbox_id == str(inbox_id))
         if status is not None:
             query = query.where(case_list.c.status == status)
         if subject_id is not None:
             query = query.where(case_list.c.subject_id == str(subject_id))
-        query = query.order_by(
-            case_list.c.last_activity_at.desc(), case_list.c.case_id
-        ).limit(limit).offset(offset)
+        query = (
+            query.order_by(case_list.c.last_activity_at.desc(), case_list.c.case_id)
+            .limit(limit)
+            .offset(offset)
+        )
         with self._engine.connect() as connection:
             return [_case(row) for row in connection.execute(query).all()]
 
@@ -528,11 +595,17 @@ class SqlReadModels(ReadModels):
         if row.client_address is not None:
             occurred = _aware(row.occurred_at)
             owner = log_period_owner(UUID(row.workspace_id), occurred)
-            opened = self._vault.open(
-                owner, "client_address", row.client_address,
-                f"access_log/{row.notification_id}",
-            )
-            address = "[erased]" if opened is None else opened.decode()
+            try:
+                opened = self._vault.open(
+                    owner,
+                    "client_address",
+                    row.client_address,
+                    f"access_log/{row.notification_id}",
+                )
+            except TamperedCiphertextError:
+                log.error("views.authentication_failed", entry=row.notification_id)
+                opened = UNREADABLE_MARKER.encode()
+            address = ERASED_MARKER if opened is None else opened.decode()
         return AccessLogEntry(
             entry_id=row.notification_id,
             workspace_id=UUID(row.workspace_id),
@@ -567,7 +640,9 @@ def _workspace(row: Any) -> WorkspaceRecord:
 
 
 def _inbox(row: Any) -> InboxRecord:
-    return InboxRecord(UUID(row.inbox_id), UUID(row.workspace_id), row.name, row.channel)
+    return InboxRecord(
+        UUID(row.inbox_id), UUID(row.workspace_id), row.name, row.channel
+    )
 
 
 def _user(row: Any) -> UserRecord:

@@ -9,6 +9,7 @@ owner therefore fails to open.
 from __future__ import annotations
 
 import base64
+import binascii
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,12 +84,12 @@ class SealedPersonalData(Transcoding):
         owner_id, field = UUID(hex=data["o"]), data["f"]
         if data["t"] == "x":
             return PersonalData.erased(owner_id, field)
-        envelope = base64.b64decode(data["v"])
         try:
+            envelope = base64.b64decode(data["v"], validate=True)
             plaintext = self._vault.open(
                 owner_id, field, envelope, _event_context.get()
             )
-        except TamperedCiphertextError:
+        except (TamperedCiphertextError, binascii.Error):
             log.error("sealing.authentication_failed", owner=str(owner_id), field=field)
             return PersonalData(owner_id, field, None, unreadable=True)
         if plaintext is None:
@@ -112,8 +113,9 @@ class ClearPersonalData(Transcoding):
             "b": isinstance(value, bytes),
             "v": None
             if value is None
-            else base64.b64encode(value if isinstance(value, bytes) else value.encode())
-            .decode("ascii"),
+            else base64.b64encode(
+                value if isinstance(value, bytes) else value.encode()
+            ).decode("ascii"),
         }
 
     def decode(self, data: dict[str, Any]) -> PersonalData:
