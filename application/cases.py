@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
+from application.casework import load_for_change, require_case, save_change
 from application.context import Context
 from application.errors import ConflictError, NotFoundError
 from application.ports import (
@@ -16,6 +17,7 @@ from application.ports import (
     ImportedMessage,
     UserRecord,
 )
+from application.sensitivity import flag_new_messages
 from application.workspaces import require_inbox, require_user
 from domain.errors import DomainError
 from domain.model import (
@@ -27,12 +29,6 @@ from domain.model import (
     log_period_owner,
 )
 from domain.personal_data import PersonalData
-from domain.sensitivity import Finding
-
-# A finding below this confidence is kept for redaction but does not by itself
-# make a case sensitive.
-SENSITIVE_CONFIDENCE = 0.5
-MAX_SCANNED_CHARS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -81,6 +77,7 @@ class CaseView:
     categories: tuple[str, ...]
     flag_source: str | None
     flag_rules: tuple[str, ...]
+    flag_reason: str | None
     messages: tuple[MessageView, ...] = field(default=())
 
 
@@ -128,7 +125,7 @@ def ingest_dialog(
         scanned_texts.extend(filter(None, (message.subject, message.body)))
     if dialog.tags:
         case.tag(tags=list(dialog.tags), personal_tags=[], actor_id=None)
-    flagged = _flag_automatically(ctx, case, scanned_texts, added_ids)
+    flagged = flag_new_messages(ctx, case, scanned_texts, added_ids)
     pending = [subject] if subject.pending_events else []
     ctx.save(*pending, case)
     return IngestResult(case.id, subject.id, opened, len(added_ids), flagged)
@@ -263,33 +260,6 @@ def _attachment(
     }
 
 
-def _flag_automatically(
-    ctx: Context, case: Case, texts: list[str], message_ids: list[UUID]
-) -> tuple[str, ...]:
-    if ctx.detector is None or not texts:
-        return ()
-    findings: list[Finding] = []
-    for text in texts:
-        findings.extend(ctx.detector.scan(text[:MAX_SCANNED_CHARS]))
-    sensitive = [
-        f
-        for f in findings
-        if f.category.is_sensitive and f.confidence >= SENSITIVE_CONFIDENCE
-    ]
-    if not sensitive:
-        return ()
-    categories = sorted({f.category.value for f in sensitive})
-    case.flag_sensitive(
-        categories=categories,
-        rules=sorted({f.rule for f in sensitive}),
-        source="automatic",
-        reason=None,
-        actor_id=None,
-        message_ids=message_ids,
-    )
-    return tuple(categories)
-
-
 # Reads
 
 
@@ -308,13 +278,6 @@ def list_cases(
     return ctx.views.cases(
         workspace_id, inbox_id=inbox_id, status=status, limit=limit, offset=offset
     )
-
-
-def require_case(ctx: Context, workspace_id: UUID, case_id: UUID) -> CaseSummary:
-    summary = ctx.views.case_summary(case_id)
-    if summary is None or summary.workspace_id != workspace_id:
-        raise NotFoundError("case", case_id)
-    return summary
 
 
 def open_case(ctx: Context, case_id: UUID, reader: ReadContext) -> CaseView:
@@ -366,6 +329,7 @@ def case_view(case: Case) -> CaseView:
         categories=tuple(case.categories),
         flag_source=case.flag_source,
         flag_rules=tuple(case.flag_rules),
+        flag_reason=case.flag_reason,
         messages=tuple(_message_view(message) for message in case.messages),
     )
 
@@ -418,26 +382,13 @@ def attachment_content(
 # Commands
 
 
-def _load_for_change(ctx: Context, workspace_id: UUID, case_id: UUID) -> Case:
-    require_case(ctx, workspace_id, case_id)
-    case: Case = ctx.store.get(case_id)
-    return case
-
-
-def _save_change(ctx: Context, case: Case) -> None:
-    try:
-        ctx.save(case)
-    except DomainError as error:
-        raise ConflictError(str(error)) from error
-
-
 def assign_case(
     ctx: Context, actor: UserRecord, case_id: UUID, assignee_id: UUID
 ) -> None:
     require_user(ctx, actor.workspace_id, assignee_id)
-    case = _load_for_change(ctx, actor.workspace_id, case_id)
+    case = load_for_change(ctx, actor.workspace_id, case_id)
     case.assign(assignee_id=assignee_id, actor_id=actor.user_id)
-    _save_change(ctx, case)
+    save_change(ctx, case)
 
 
 def forward_case(
@@ -452,14 +403,14 @@ def forward_case(
         raise ConflictError("forwarding needs a recipient user or address")
     if recipient_id is not None:
         require_user(ctx, actor.workspace_id, recipient_id)
-    case = _load_for_change(ctx, actor.workspace_id, case_id)
+    case = load_for_change(ctx, actor.workspace_id, case_id)
     recipient = (
         PersonalData(case.content_owner, "forward_recipient", recipient_address)
         if recipient_address
         else None
     )
     case.forward(recipient_id=recipient_id, recipient=recipient, actor_id=actor.user_id)
-    _save_change(ctx, case)
+    save_change(ctx, case)
 
 
 def tag_case(
@@ -469,7 +420,7 @@ def tag_case(
     tags: list[str],
     personal_tags: list[str],
 ) -> None:
-    case = _load_for_change(ctx, actor.workspace_id, case_id)
+    case = load_for_change(ctx, actor.workspace_id, case_id)
     case.tag(
         tags=tags,
         personal_tags=[
@@ -477,22 +428,22 @@ def tag_case(
         ],
         actor_id=actor.user_id,
     )
-    _save_change(ctx, case)
+    save_change(ctx, case)
 
 
 def close_case(ctx: Context, actor: UserRecord, case_id: UUID) -> None:
-    case = _load_for_change(ctx, actor.workspace_id, case_id)
+    case = load_for_change(ctx, actor.workspace_id, case_id)
     try:
         case.close(actor_id=actor.user_id, at=ctx.clock.now())
     except DomainError as error:
         raise ConflictError(str(error)) from error
-    _save_change(ctx, case)
+    save_change(ctx, case)
 
 
 def reopen_case(ctx: Context, actor: UserRecord, case_id: UUID) -> None:
-    case = _load_for_change(ctx, actor.workspace_id, case_id)
+    case = load_for_change(ctx, actor.workspace_id, case_id)
     try:
         case.reopen(actor_id=actor.user_id, at=ctx.clock.now())
     except DomainError as error:
         raise ConflictError(str(error)) from error
-    _save_change(ctx, case)
+    save_change(ctx, case)

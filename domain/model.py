@@ -237,6 +237,7 @@ class Case(_Identified):
         self.categories: list[str] = []
         self.flag_source: str | None = None
         self.flag_rules: list[str] = []
+        self.flag_reason: str | None = None
 
     @property
     def content_owner(self) -> UUID:
@@ -393,11 +394,15 @@ class Case(_Identified):
                 self.categories.append(category)
         self.flag_rules = sorted(set(self.flag_rules) | set(rules))
         self.flag_source = source
+        self.flag_reason = reason
 
     @event("Unflagged")
-    def unflag(self, reason: str, actor_id: UUID) -> None:
+    def unflag(self, reason: str, source: str, actor_id: UUID | None) -> None:
         self.sensitive = False
-        self.flag_source = "manual"
+        self.categories = []
+        self.flag_rules = []
+        self.flag_source = source
+        self.flag_reason = reason
 
 
 class CaseAccess(_Identified):

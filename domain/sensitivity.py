@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -77,3 +78,24 @@ class Verdict:
     sensitive: bool
     categories: tuple[Category, ...]
     rules: tuple[str, ...]
+
+
+# A finding below this confidence is kept for redaction but does not by itself
+# make a case sensitive.
+SENSITIVE_CONFIDENCE = 0.5
+
+
+def case_verdict(
+    findings: Iterable[Finding], min_confidence: float = SENSITIVE_CONFIDENCE
+) -> Verdict:
+    """Decides whether a case (all findings of its messages) is sensitive."""
+    counted = [
+        finding
+        for finding in findings
+        if finding.category.is_sensitive and finding.confidence >= min_confidence
+    ]
+    return Verdict(
+        sensitive=bool(counted),
+        categories=tuple(sorted({f.category for f in counted}, key=lambda c: c.value)),
+        rules=tuple(sorted({f.rule for f in counted})),
+    )

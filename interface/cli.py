@@ -18,12 +18,13 @@ import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from application import cases, erasure
+from application import cases, erasure, sensitivity
 from application import workspaces as ws
 from application.errors import ApplicationError
 from application.ports import AccessLogFilter, ImportProblem, UserRecord
 from domain.errors import DomainError
 from domain.model import Role
+from domain.sensitivity import case_verdict
 from infrastructure.bootstrap import Container, build
 from infrastructure.settings import ConfigurationError, load_settings
 from infrastructure.vault import VaultError
@@ -85,8 +86,12 @@ def version_callback(value: bool) -> None:
 def main_options(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=version_callback, is_eager=True,
-                     help="Print the version and exit."),
+        typer.Option(
+            "--version",
+            callback=version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
     ] = False,
 ) -> None:
     """gdprkit command line."""
@@ -132,8 +137,10 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: Annotated[
-        bool, typer.Option(help="Create a demo workspace with synthetic data if the "
-                           "store is empty.")
+        bool,
+        typer.Option(
+            help="Create a demo workspace with synthetic data if the store is empty."
+        ),
     ] = True,
 ) -> None:
     """Start the HTTP API (OpenAPI at /docs)."""
@@ -171,15 +178,20 @@ def workspaces(
     """List workspaces."""
     with running() as container:
         rows = [
-            {"workspace_id": str(w.workspace_id), "name": w.name, "is_test": w.is_test,
-             "created_at": w.created_at.isoformat()}
+            {
+                "workspace_id": str(w.workspace_id),
+                "name": w.name,
+                "is_test": w.is_test,
+                "created_at": w.created_at.isoformat(),
+            }
             for w in container.views.workspaces()
         ]
         _emit(rows, format, ["workspace_id", "name", "is_test", "created_at"])
 
 
-def _run_import(source_name: str, path: Path, workspace: str | None,
-                inbox: str | None, channel: str) -> None:
+def _run_import(
+    source_name: str, path: Path, workspace: str | None, inbox: str | None, channel: str
+) -> None:
     from infrastructure.importers import importer_for
 
     if not path.exists():
@@ -187,7 +199,9 @@ def _run_import(source_name: str, path: Path, workspace: str | None,
     with running() as container:
         ctx = container.context
         workspace_id = _workspace(container, workspace)
-        inbox_id = _inbox_for_import(container, workspace_id, inbox, source_name, channel)
+        inbox_id = _inbox_for_import(
+            container, workspace_id, inbox, source_name, channel
+        )
         source = importer_for(source_name)
         total = source.estimate(str(path))
         imported = messages = 0
@@ -220,8 +234,13 @@ def _run_import(source_name: str, path: Path, workspace: str | None,
         )
 
 
-def _inbox_for_import(container: Container, workspace_id: UUID, inbox: str | None,
-                      source_name: str, channel: str) -> UUID:
+def _inbox_for_import(
+    container: Container,
+    workspace_id: UUID,
+    inbox: str | None,
+    source_name: str,
+    channel: str,
+) -> UUID:
     existing = container.views.inboxes(workspace_id)
     if inbox is not None:
         for record in existing:
@@ -236,39 +255,47 @@ def _inbox_for_import(container: Container, workspace_id: UUID, inbox: str | Non
 
 
 WorkspaceOption = Annotated[
-    str | None, typer.Option("--workspace", help="Workspace id or name (default: "
-                             "the only one).")
+    str | None,
+    typer.Option("--workspace", help="Workspace id or name (default: the only one)."),
 ]
 InboxOption = Annotated[
-    str | None, typer.Option("--inbox", help="Inbox id or name (default: an inbox "
-                             "named after the format, created if absent).")
+    str | None,
+    typer.Option(
+        "--inbox",
+        help="Inbox id or name (default: an inbox "
+        "named after the format, created if absent).",
+    ),
 ]
 
 
 @import_app.command("mbox")
-def import_mbox(path: Path, workspace: WorkspaceOption = None,
-                inbox: InboxOption = None) -> None:
+def import_mbox(
+    path: Path, workspace: WorkspaceOption = None, inbox: InboxOption = None
+) -> None:
     """Import an mbox file, an .eml file or a folder of .eml files."""
     _run_import("mbox", path, workspace, inbox, "email")
 
 
 @import_app.command("tweetsumm")
-def import_tweetsumm(path: Path, workspace: WorkspaceOption = None,
-                     inbox: InboxOption = None) -> None:
+def import_tweetsumm(
+    path: Path, workspace: WorkspaceOption = None, inbox: InboxOption = None
+) -> None:
     """Import TweetSumm customer-support threads (tweetsumm_full_dialogs.json)."""
     _run_import("tweetsumm", path, workspace, inbox, "twitter")
 
 
 @import_app.command("star")
-def import_star(path: Path, workspace: WorkspaceOption = None,
-                inbox: InboxOption = None) -> None:
+def import_star(
+    path: Path, workspace: WorkspaceOption = None, inbox: InboxOption = None
+) -> None:
     """Import STAR bank and doctor chats (a .jsonl file or its folder)."""
     _run_import("star", path, workspace, inbox, "chat")
 
 
 @import_app.command("abcd")
-def import_abcd(path: Path, workspace: WorkspaceOption = None,
-                inbox: InboxOption = None) -> None:
+def import_abcd(
+    path: Path, workspace: WorkspaceOption = None, inbox: InboxOption = None
+) -> None:
     """Import ABCD customer-service chats (abcd_sample.json)."""
     _run_import("abcd", path, workspace, inbox, "chat")
 
@@ -288,28 +315,58 @@ def cases_list(
         inbox_id = None
         if inbox is not None:
             inbox_id = next(
-                (i.inbox_id for i in container.views.inboxes(workspace_id)
-                 if str(i.inbox_id) == inbox or i.name == inbox), None)
+                (
+                    i.inbox_id
+                    for i in container.views.inboxes(workspace_id)
+                    if str(i.inbox_id) == inbox or i.name == inbox
+                ),
+                None,
+            )
             if inbox_id is None:
                 raise fail(f"no inbox {inbox!r} in this workspace")
-        found = cases.list_cases(container.context, workspace_id, inbox_id=inbox_id,
-                                 status=status, limit=limit, offset=offset)
+        found = cases.list_cases(
+            container.context,
+            workspace_id,
+            inbox_id=inbox_id,
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
         rows = [
-            {"case_id": str(c.case_id), "channel": c.channel, "status": c.status,
-             "messages": c.message_count, "sensitive": c.sensitive,
-             "categories": ",".join(c.categories),
-             "last_activity_at": c.last_activity_at.isoformat()}
+            {
+                "case_id": str(c.case_id),
+                "channel": c.channel,
+                "status": c.status,
+                "messages": c.message_count,
+                "sensitive": c.sensitive,
+                "categories": ",".join(c.categories),
+                "last_activity_at": c.last_activity_at.isoformat(),
+            }
             for c in found
         ]
-        _emit(rows, format, ["case_id", "channel", "status", "messages", "sensitive",
-                             "last_activity_at"])
+        _emit(
+            rows,
+            format,
+            [
+                "case_id",
+                "channel",
+                "status",
+                "messages",
+                "sensitive",
+                "last_activity_at",
+            ],
+        )
 
 
 @cases_app.command("show")
 def cases_show(
     case: Annotated[str, typer.Argument(help="Case id.")],
-    as_user: Annotated[str, typer.Option("--as", help="User id of the reader; "
-                                         "the read is recorded in their name.")],
+    as_user: Annotated[
+        str,
+        typer.Option(
+            "--as", help="User id of the reader; the read is recorded in their name."
+        ),
+    ],
     purpose: Annotated[str, typer.Option(help="Why you read it.")] = "cli: cases show",
     format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
 ) -> None:
@@ -322,24 +379,120 @@ def cases_show(
         if user is None:
             raise fail(f"no user {user_id}")
         ws.require_role(user, Role.ADMINISTRATOR, Role.AGENT)
-        view = cases.open_case(ctx, case_id, cases.ReadContext(user, purpose, None, None))
+        view = cases.open_case(
+            ctx, case_id, cases.ReadContext(user, purpose, None, None)
+        )
         if format is OutputFormat.JSON:
-            typer.echo(orjson.dumps(view, option=orjson.OPT_INDENT_2, default=str).decode())
+            typer.echo(
+                orjson.dumps(view, option=orjson.OPT_INDENT_2, default=str).decode()
+            )
             return
-        typer.echo(f"case {view.case_id} · {view.channel} · {view.status}"
-                   + (f" · sensitive: {', '.join(view.categories)}" if view.sensitive
-                      else ""))
+        typer.echo(
+            f"case {view.case_id} · {view.channel} · {view.status}"
+            + (f" · sensitive: {', '.join(view.categories)}" if view.sensitive else "")
+        )
         for key, value in view.profile.items():
             typer.echo(f"  {key}: {value}")
         for message in view.messages:
-            typer.echo(f"\n--- {message.direction} · {message.author} · "
-                       f"{message.sent_at:%Y-%m-%d %H:%M}")
+            typer.echo(
+                f"\n--- {message.direction} · {message.author} · "
+                f"{message.sent_at:%Y-%m-%d %H:%M}"
+            )
             if message.subject_line:
                 typer.echo(f"Subject: {message.subject_line}")
             typer.echo(message.body)
             for attachment in message.attachments:
-                typer.echo(f"  [attachment {attachment.index}] {attachment.filename} "
-                           f"({attachment.content_type}, {attachment.size} bytes)")
+                typer.echo(
+                    f"  [attachment {attachment.index}] {attachment.filename} "
+                    f"({attachment.content_type}, {attachment.size} bytes)"
+                )
+
+
+def _acting_user(container: Container, as_user: str) -> UserRecord:
+    user_id = _uuid(as_user, "--as")
+    user = container.views.user(user_id)
+    if user is None:
+        raise fail(f"no user {user_id}")
+    return user
+
+
+@cases_app.command("flag")
+def cases_flag(
+    case: Annotated[str, typer.Argument(help="Case id.")],
+    as_user: Annotated[str, typer.Option("--as", help="User id of the agent.")],
+    category: Annotated[
+        list[str],
+        typer.Option(help="A sensitive category, e.g. HEALTH; repeat for several."),
+    ],
+    reason: Annotated[str, typer.Option(help="Why (recorded).")],
+) -> None:
+    """Flag a case sensitive by hand; automatic scans will not overturn it."""
+    case_id = _uuid(case, "CASE")
+    with running() as container:
+        user = _acting_user(container, as_user)
+        ws.require_role(user, Role.ADMINISTRATOR, Role.AGENT)
+        sensitivity.flag_case(container.context, user, case_id, category, reason)
+        typer.echo(f"case {case_id} flagged: {', '.join(category)}")
+
+
+@cases_app.command("unflag")
+def cases_unflag(
+    case: Annotated[str, typer.Argument(help="Case id.")],
+    as_user: Annotated[str, typer.Option("--as", help="User id of the agent.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded).")],
+) -> None:
+    """Remove a case's sensitive flag by hand; a new message with findings of
+    its own flags it again."""
+    case_id = _uuid(case, "CASE")
+    with running() as container:
+        user = _acting_user(container, as_user)
+        ws.require_role(user, Role.ADMINISTRATOR, Role.AGENT)
+        sensitivity.unflag_case(container.context, user, case_id, reason)
+        typer.echo(f"case {case_id} unflagged")
+
+
+@app.command()
+def rescan(workspace: WorkspaceOption = None) -> None:
+    """Run the current detector over existing cases (after lexicon updates),
+    recording only changes. Cases flagged or unflagged by hand are left alone."""
+    with running() as container:
+        workspace_id = _workspace(container, workspace)
+        total = len(container.views.cases(workspace_id, limit=10_000_000))
+        with Progress(
+            TextColumn("[bold]rescan"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            disable=not sys.stderr.isatty(),
+        ) as progress:
+            task = progress.add_task("rescan", total=total)
+            outcome = sensitivity.rescan(
+                container.context,
+                workspace_id,
+                on_case=lambda: progress.update(task, advance=1),
+            )
+        typer.echo(
+            f"scanned {outcome.scanned} cases: {outcome.flagged} newly flagged, "
+            f"{outcome.unflagged} unflagged, {outcome.kept_manual} kept as decided "
+            "by hand"
+        )
+
+
+@app.command()
+def detect(
+    text: Annotated[
+        str | None, typer.Argument(help="The text; read from stdin when omitted.")
+    ] = None,
+    format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
+) -> None:
+    """Show what the detector finds in a text and whether it would flag a case,
+    so a phrase can be tried before the flag is trusted."""
+    from infrastructure.detection import RuleBasedDetector, format_findings
+
+    content = sys.stdin.read() if text is None else text
+    detector = RuleBasedDetector()
+    findings = detector.scan(content)
+    verdict = case_verdict(findings)
+    typer.echo(format_findings(content, findings, verdict, format.value))
 
 
 @app.command("access-log")
@@ -361,14 +514,23 @@ def access_log(
             case_id=_uuid(case, "--case") if case else None,
             subject_id=_uuid(subject, "--subject") if subject else None,
             actor_id=_uuid(actor, "--actor") if actor else None,
-            since=_time(since, "--since"), until=_time(until, "--until"), limit=limit,
+            since=_time(since, "--since"),
+            until=_time(until, "--until"),
+            limit=limit,
         )
         entries = container.views.access_log(query)
         rows = [
-            {"entry_id": e.entry_id, "occurred_at": e.occurred_at.isoformat(),
-             "action": e.action, "case_id": _s(e.case_id), "subject_id": _s(e.subject_id),
-             "actor_id": _s(e.actor_id), "purpose": e.purpose,
-             "client_address": e.client_address, "country": e.country}
+            {
+                "entry_id": e.entry_id,
+                "occurred_at": e.occurred_at.isoformat(),
+                "action": e.action,
+                "case_id": _s(e.case_id),
+                "subject_id": _s(e.subject_id),
+                "actor_id": _s(e.actor_id),
+                "purpose": e.purpose,
+                "client_address": e.client_address,
+                "country": e.country,
+            }
             for e in entries
         ]
         if format is LogFormat.JSON:
@@ -377,8 +539,9 @@ def access_log(
             for row in rows:
                 typer.echo(json.dumps(row))
         else:
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else
-                                    ["entry_id"])
+            writer = csv.DictWriter(
+                sys.stdout, fieldnames=list(rows[0]) if rows else ["entry_id"]
+            )
             writer.writeheader()
             writer.writerows(rows)
 
@@ -399,8 +562,9 @@ def _time(value: str | None, option: str) -> dt.datetime | None:
 
 @app.command()
 def erase(
-    subject: Annotated[str, typer.Argument(help="Data subject id (see `gdprkit "
-                                           "subjects find`).")],
+    subject: Annotated[
+        str, typer.Argument(help="Data subject id (see `gdprkit subjects find`).")
+    ],
     reason: Annotated[str, typer.Option(help="Why: e.g. 'art. 17 request'.")],
     request_ref: Annotated[str, typer.Option(help="Your reference for the request.")],
     workspace: WorkspaceOption = None,
@@ -409,10 +573,16 @@ def erase(
     subject_id = _uuid(subject, "SUBJECT")
     with running() as container:
         receipt = erasure.erase_subject(
-            container.context, _workspace(container, workspace), subject_id,
-            reason=reason, request_ref=request_ref, actor_id=None,
+            container.context,
+            _workspace(container, workspace),
+            subject_id,
+            reason=reason,
+            request_ref=request_ref,
+            actor_id=None,
         )
-        typer.echo(orjson.dumps(receipt, option=orjson.OPT_INDENT_2, default=str).decode())
+        typer.echo(
+            orjson.dumps(receipt, option=orjson.OPT_INDENT_2, default=str).decode()
+        )
 
 
 @app.command("find-subject")
@@ -437,14 +607,17 @@ def restore_check() -> None:
     """After restoring a backup: destroy again every key the erasure ledger names."""
     with running() as container:
         records, destroyed = erasure.reapply_ledger(container.context)
-        typer.echo(f"re-applied {records} erasures from the ledger; "
-                   f"{destroyed} restored keys destroyed again")
+        typer.echo(
+            f"re-applied {records} erasures from the ledger; "
+            f"{destroyed} restored keys destroyed again"
+        )
 
 
 @app.command("rotate-master-key")
 def rotate_master_key(
-    new_key_file: Annotated[Path, typer.Option(help="File with the new base64 "
-                                               "32-byte master key.")],
+    new_key_file: Annotated[
+        Path, typer.Option(help="File with the new base64 32-byte master key.")
+    ],
 ) -> None:
     """Rewrap every data key under a new master key. Resumable: run it again after
     an interruption. Afterwards point GDPRKIT_MASTER_KEY_FILE at the new key."""
@@ -461,8 +634,12 @@ def rotate_master_key(
     engine = create_db_engine(settings.database_url)
     vault = KeyVault(engine, new_key, previous_master_keys=[old_key])
     remaining = vault.count_not_current()
-    with Progress(TextColumn("[bold]rewrap"), BarColumn(), MofNCompleteColumn(),
-                  disable=not sys.stderr.isatty()) as progress:
+    with Progress(
+        TextColumn("[bold]rewrap"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        disable=not sys.stderr.isatty(),
+    ) as progress:
         task = progress.add_task("rewrap", total=remaining)
         while True:
             try:
@@ -473,15 +650,19 @@ def rotate_master_key(
                 break
             progress.update(task, advance=done)
     engine.dispose()
-    typer.echo(f"rewrapped {remaining} data keys under master key {vault.kek_id}; "
-               "now set GDPRKIT_MASTER_KEY_FILE to the new key and keep the old one "
-               "until the last backup that needs it has expired")
+    typer.echo(
+        f"rewrapped {remaining} data keys under master key {vault.kek_id}; "
+        "now set GDPRKIT_MASTER_KEY_FILE to the new key and keep the old one "
+        "until the last backup that needs it has expired"
+    )
 
 
 @app.command("projections")
 def projections(
-    rebuild: Annotated[bool, typer.Option(help="Empty every view and project the "
-                                          "whole event store again.")] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(help="Empty every view and project the whole event store again."),
+    ] = False,
 ) -> None:
     """Bring the read models up to date (or rebuild them from scratch)."""
     with running() as container:

@@ -41,16 +41,25 @@ def world(ctx: Context, channel: str = "email") -> World:
     inbox_id = ws.create_inbox(ctx, workspace_id, unique("Inbox "), channel)
     issued = {
         role: ws.create_user(
-            ctx, workspace_id, name=unique("User "), email=unique("user") + "@example.test",
-            role=role, created_by=None,
+            ctx,
+            workspace_id,
+            name=unique("User "),
+            email=unique("user") + "@example.test",
+            role=role,
+            created_by=None,
         )
         for role in ("administrator", "agent", "auditor")
     }
     users = {role: ctx.views.user(i.user_id) for role, i in issued.items()}
     return World(
-        workspace_id, inbox_id,
-        users["administrator"], users["agent"], users["auditor"],  # type: ignore[arg-type]
-        issued["administrator"].token, issued["agent"].token, issued["auditor"].token,
+        workspace_id,
+        inbox_id,
+        users["administrator"],
+        users["agent"],
+        users["auditor"],  # type: ignore[arg-type]
+        issued["administrator"].token,
+        issued["agent"].token,
+        issued["auditor"].token,
     )
 
 
@@ -69,8 +78,9 @@ def dialog(
     return ImportedDialog(
         thread_key=thread or unique("thread-"),
         channel="email",
-        subject=ImportedSubject(identities=(("email", address),), name=name,
-                                details=details or {}),
+        subject=ImportedSubject(
+            identities=(("email", address),), name=name, details=details or {}
+        ),
         messages=(
             ImportedMessage(
                 external_id=external_id or unique("msg-"),

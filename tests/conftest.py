@@ -31,8 +31,10 @@ def shared_data_dir() -> Path:
 def shared_data() -> Path:
     path = shared_data_dir()
     if not path.is_dir():
-        pytest.skip(f"{path} is absent: corpus tests need ../shared/data "
-                    "(or GDPRKIT_SHARED_DATA)")
+        pytest.skip(
+            f"{path} is absent: corpus tests need ../shared/data "
+            "(or GDPRKIT_SHARED_DATA)"
+        )
     return path
 
 
@@ -56,8 +58,10 @@ def postgres_server(request: pytest.FixtureRequest) -> str:
     if (PG_BIN / "pg_ctl").exists() and os.geteuid() != 0:
         proc = request.getfixturevalue("throwaway_postgres")
         return f"postgresql://{proc.user}@{proc.host}:{proc.port}/postgres"
-    message = ("no PostgreSQL: set GDPRKIT_TEST_POSTGRES_URL, start one on "
-               "127.0.0.1:5432, or install PostgreSQL's binaries")
+    message = (
+        "no PostgreSQL: set GDPRKIT_TEST_POSTGRES_URL, start one on "
+        "127.0.0.1:5432, or install PostgreSQL's binaries"
+    )
     if os.environ.get("CI"):
         pytest.fail(message)  # under CI the PostgreSQL suite must run
     pytest.skip(message)
@@ -89,7 +93,9 @@ def random_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def make_settings(data_dir: Path, database_url: str = "", **overrides: object) -> Settings:
+def make_settings(
+    data_dir: Path, database_url: str = "", **overrides: object
+) -> Settings:
     values: dict[str, object] = {
         "environment": "test",
         "data_dir": data_dir,

@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from application import cases, erasure
+from application import cases, erasure, sensitivity
 from application import workspaces as ws
 from application.errors import InvalidInputError, NotFoundError, UnauthenticatedError
 from application.ports import (
@@ -368,6 +368,20 @@ def create_app(container: Container) -> FastAPI:
         in_workspace(user, workspace_id, *staff)
         cases.reopen_case(ctx, user, case_id)
 
+    @app.post("/v1/workspaces/{workspace_id}/cases/{case_id}/flag", status_code=204)
+    def flag(workspace_id: UUID, case_id: UUID, body: s.FlagIn, user: User) -> None:
+        """Flags the case sensitive by hand (reason required). Later automatic
+        scans of the same messages do not overturn it."""
+        in_workspace(user, workspace_id, *staff)
+        sensitivity.flag_case(ctx, user, case_id, body.categories, body.reason)
+
+    @app.post("/v1/workspaces/{workspace_id}/cases/{case_id}/unflag", status_code=204)
+    def unflag(workspace_id: UUID, case_id: UUID, body: s.UnflagIn, user: User) -> None:
+        """Removes the sensitive flag by hand (reason required); a new message
+        with findings of its own flags the case again."""
+        in_workspace(user, workspace_id, *staff)
+        sensitivity.unflag_case(ctx, user, case_id, body.reason)
+
     @app.get(
         "/v1/workspaces/{workspace_id}/subjects", response_model=s.SubjectLookupOut
     )
@@ -543,6 +557,7 @@ def _case_out(view: cases.CaseView) -> s.CaseOut:
         categories=list(view.categories),
         flag_source=view.flag_source,
         flag_rules=list(view.flag_rules),
+        flag_reason=view.flag_reason,
         messages=[
             s.MessageOut(
                 message_id=m.message_id,

@@ -155,6 +155,7 @@ class CaseOut(BaseModel):
     categories: list[str]
     flag_source: str | None
     flag_rules: list[str]
+    flag_reason: str | None
     messages: list[MessageOut]
 
 
@@ -216,3 +217,12 @@ class AccessLogEntryOut(BaseModel):
 class AccessLogPage(BaseModel):
     entries: list[AccessLogEntryOut]
     next_after: int | None
+
+
+class FlagIn(Strict):
+    categories: list[str] = Field(min_length=1, max_length=20)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class UnflagIn(Strict):
+    reason: str = Field(min_length=1, max_length=500)

@@ -32,7 +32,9 @@ def test_second_message_of_thread_joins_the_open_case(container: Container) -> N
         ctx, w.workspace_id, w.inbox_id, dialog(email="a@example.test", thread="t")
     )
     second = cases.ingest_dialog(
-        ctx, w.workspace_id, w.inbox_id,
+        ctx,
+        w.workspace_id,
+        w.inbox_id,
         dialog(email="A@Example.test", thread="t", body="Any news?"),
     )
 
@@ -71,14 +73,17 @@ def test_opening_a_case_leaves_exactly_one_read_entry(container: Container) -> N
     result = cases.ingest_dialog(ctx, w.workspace_id, w.inbox_id, dialog())
     cases.list_cases(ctx, w.workspace_id)
 
-    cases.open_case(ctx, result.case_id,
-                    cases.ReadContext(w.agent, "GET case", "192.0.2.7", "NO"))
+    cases.open_case(
+        ctx, result.case_id, cases.ReadContext(w.agent, "GET case", "192.0.2.7", "NO")
+    )
     ctx.views.catch_up()
 
-    entries = ctx.views.access_log(AccessLogFilter(w.workspace_id, case_id=result.case_id))
-    assert [(e.action, e.actor_id, e.client_address, e.subject_id) for e in entries] == [
-        ("case.read", w.agent.user_id, "192.0.2.7", result.subject_id)
-    ]
+    entries = ctx.views.access_log(
+        AccessLogFilter(w.workspace_id, case_id=result.case_id)
+    )
+    assert [
+        (e.action, e.actor_id, e.client_address, e.subject_id) for e in entries
+    ] == [("case.read", w.agent.user_id, "192.0.2.7", result.subject_id)]
 
 
 def test_case_of_another_workspace_is_not_found(container: Container) -> None:
@@ -107,7 +112,9 @@ def test_attachment_keeps_name_type_size_and_hash(container: Container) -> None:
     )
 
     assert (meta.filename, meta.content_type, meta.size) == (
-        "kvittering.pdf", "application/pdf", 10
+        "kvittering.pdf",
+        "application/pdf",
+        10,
     )
     assert meta.sha256 == hashlib.sha256(b"%PDF-1.4 x").hexdigest()
     assert content == b"%PDF-1.4 x"
@@ -126,7 +133,9 @@ def test_commands_change_the_case_list(container: Container) -> None:
     summary = ctx.views.case_summary(result.case_id)
     assert summary is not None
     assert (summary.assignee_id, summary.tags, summary.status) == (
-        w.agent.user_id, ("delivery",), "closed"
+        w.agent.user_id,
+        ("delivery",),
+        "closed",
     )
     ctx.views.catch_up()
     actions = [e.action for e in ctx.views.access_log(AccessLogFilter(w.workspace_id))]

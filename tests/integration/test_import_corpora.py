@@ -22,8 +22,11 @@ CORPORA = [
     ("mbox", "email/spamassassin_ham.mboxrd", "imported 660 dialogs (940 messages)"),
     ("mbox", "email/parser_fixtures.mboxrd", "imported 87 dialogs (116 messages)"),
     ("mbox", "email/parser_fixtures", "imported 87 dialogs (116 messages)"),
-    ("tweetsumm", "dialogs/tweetsumm/tweetsumm_full_dialogs.json",
-     "imported 857 dialogs (8706 messages)"),
+    (
+        "tweetsumm",
+        "dialogs/tweetsumm/tweetsumm_full_dialogs.json",
+        "imported 857 dialogs (8706 messages)",
+    ),
     ("star", "dialogs/star", "imported 898 dialogs (12107 messages)"),
     ("abcd", "dialogs/abcd/abcd_sample.json", "imported 3 dialogs (63 messages)"),
 ]
@@ -46,8 +49,9 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return settings
 
 
-@pytest.mark.parametrize(("fmt", "relative", "summary"), CORPORA,
-                         ids=[c[1] for c in CORPORA])
+@pytest.mark.parametrize(
+    ("fmt", "relative", "summary"), CORPORA, ids=[c[1] for c in CORPORA]
+)
 def test_corpus_imports_every_readable_record(
     cli_env: Settings, shared_data: Path, fmt: str, relative: str, summary: str
 ) -> None:
@@ -61,12 +65,20 @@ def test_imported_case_opened_by_api_leaves_one_read(
     cli_env: Settings, shared_data: Path
 ) -> None:
     runner = CliRunner()
-    runner.invoke(cli, ["import", "abcd", str(shared_data / "dialogs/abcd/abcd_sample.json")])
+    runner.invoke(
+        cli, ["import", "abcd", str(shared_data / "dialogs/abcd/abcd_sample.json")]
+    )
     container = build(cli_env, use_default_detector=False)
     ctx = container.context
     workspace = ctx.views.workspaces()[0]
-    agent = ws.create_user(ctx, workspace.workspace_id, name="Agent", email="a@x.test",
-                           role="agent", created_by=None)
+    agent = ws.create_user(
+        ctx,
+        workspace.workspace_id,
+        name="Agent",
+        email="a@x.test",
+        role="agent",
+        created_by=None,
+    )
     case_id = ctx.views.cases(workspace.workspace_id)[0].case_id
     client = TestClient(create_app(container))
 
@@ -75,7 +87,9 @@ def test_imported_case_opened_by_api_leaves_one_read(
         headers={"Authorization": f"Bearer {agent.token}"},
     )
     container.close()
-    log = runner.invoke(cli, ["access-log", "--case", str(case_id), "--format", "jsonl"])
+    log = runner.invoke(
+        cli, ["access-log", "--case", str(case_id), "--format", "jsonl"]
+    )
 
     assert response.status_code == 200
     entries = [json.loads(line) for line in log.output.splitlines()]

@@ -1,0 +1,31 @@
+"""Loading and saving one case for a command, with the workspace check."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.context import Context
+from application.errors import ConflictError, NotFoundError
+from application.ports import CaseSummary
+from domain.errors import DomainError
+from domain.model import Case
+
+
+def require_case(ctx: Context, workspace_id: UUID, case_id: UUID) -> CaseSummary:
+    summary = ctx.views.case_summary(case_id)
+    if summary is None or summary.workspace_id != workspace_id:
+        raise NotFoundError("case", case_id)
+    return summary
+
+
+def load_for_change(ctx: Context, workspace_id: UUID, case_id: UUID) -> Case:
+    require_case(ctx, workspace_id, case_id)
+    case: Case = ctx.store.get(case_id)
+    return case
+
+
+def save_change(ctx: Context, case: Case) -> None:
+    try:
+        ctx.save(case)
+    except DomainError as error:
+        raise ConflictError(str(error)) from error
