@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -46,12 +46,12 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(import_app, name="import")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
 
 
-class LogFormat(str, Enum):
+class LogFormat(StrEnum):
     JSONL = "jsonl"
     CSV = "csv"
     JSON = "json"

@@ -51,7 +51,7 @@ def _create(container: Container, tokens_path: os.PathLike[str]) -> None:
     ctx = container.context
     fake = Faker("no_NO")
     fake.seed_instance(2026)
-    pick = random.Random(2026)
+    pick = random.Random(2026)  # noqa: S311 (synthetic demo data, not secrets)
     workspace_id = ws.create_workspace(ctx, DEMO_NAME, is_test=True)
     admin = ws.create_user(ctx, workspace_id, name=fake.name(), email=fake.email(),
                            role="administrator", created_by=None)
