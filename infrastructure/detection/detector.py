@@ -44,6 +44,8 @@ _PRECEDENCE = {
     Category.PERSON: 3,
 } | {category: 5 for category in SPECIAL_CATEGORIES}
 
+_LEXICAL = frozenset(SPECIAL_CATEGORIES)
+
 RuleFamily = Callable[[NormalisedText], list[Hit]]
 
 _NUMERIC_FAMILIES: tuple[tuple[str, RuleFamily], ...] = (
@@ -117,21 +119,24 @@ def _resolve_cluster(cluster: list[Hit]) -> list[Hit]:
             hit.start,
         ),
     )
+    # One occupancy map per layer: numbers and contact data share a layer; each
+    # special category has its own, so their words may overlap one another.
+    origin = min(hit.start for hit in cluster)
+    size = max(hit.end for hit in cluster) - origin
+    layers: dict[Category | None, bytearray] = {}
     kept: list[Hit] = []
     for hit in best_first:
-        if not any(_conflict(hit, other) for other in kept):
-            kept.append(hit)
+        own: Category | None = hit.category if hit.category in _LEXICAL else None
+        blocking = [layers.get(None), layers.get(own)] if own else list(layers.values())
+        start, end = hit.start - origin, hit.end - origin
+        if any(
+            layer is not None and layer.find(1, start, end) != -1 for layer in blocking
+        ):
+            continue
+        layer = layers.setdefault(own, bytearray(size))
+        layer[start:end] = b"\x01" * (end - start)
+        kept.append(hit)
     return kept
-
-
-def _conflict(hit: Hit, other: Hit) -> bool:
-    if hit.end <= other.start or other.end <= hit.start:
-        return False
-    both_special = hit.category.is_sensitive and other.category.is_sensitive
-    lexical = (
-        hit.category in SPECIAL_CATEGORIES and other.category in SPECIAL_CATEGORIES
-    )
-    return not (both_special and lexical and hit.category is not other.category)
 
 
 def _to_finding(norm: NormalisedText, hit: Hit) -> Finding:

@@ -7,6 +7,7 @@ longer unbroken digit string (an order number, a card).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -86,29 +87,38 @@ def find_number_hits(norm: NormalisedText) -> list[Hit]:
     return hits
 
 
+_MOST_GROUPS = 5  # the longest layout we accept is a card written 4-4-4-4-3
+_INTERESTING_LENGTHS = frozenset({8, 11, *range(13, _LONGEST_NUMBER + 1)})
+
+
 def _windows(text: str, groups: list[tuple[int, int]]) -> Iterator[_Window]:
+    """Windows of whole groups that could be a number we know. Every layout we
+    accept starts with a group of two or more digits, which also keeps runs such
+    as "1 1 1 1 ..." linear."""
     for first in range(len(groups)):
         if first > 0 and text[groups[first][0] - 1] != " ":
             continue
-        digits = ""
-        lengths: list[int] = []
+        if groups[first][1] - groups[first][0] < 2:
+            continue
+        count = 0
         for last in range(first, len(groups)):
             start, end = groups[last]
-            digits += text[start:end]
-            lengths.append(end - start)
-            if len(digits) > _LONGEST_NUMBER:
+            count += end - start
+            if count > _LONGEST_NUMBER or last - first >= _MOST_GROUPS:
                 break
             is_last = last == len(groups) - 1
-            if not is_last and text[end] != " ":
-                continue
-            yield _Window(
-                start=groups[first][0],
-                end=end,
-                digits=digits,
-                lengths=tuple(lengths),
-                separators="".join(text[groups[i][1]] for i in range(first, last)),
-                whole_run=first == 0 and is_last,
-            )
+            if count in _INTERESTING_LENGTHS and (is_last or text[end] == " "):
+                selected = groups[first : last + 1]
+                yield _Window(
+                    start=groups[first][0],
+                    end=end,
+                    digits="".join(text[a:b] for a, b in selected),
+                    lengths=tuple(b - a for a, b in selected),
+                    separators="".join(text[b] for _, b in selected[:-1]),
+                    whole_run=first == 0 and is_last,
+                )
+            if end - start < 2 and not is_last:
+                break
 
 
 def _classify_window(norm: NormalisedText, window: _Window) -> Iterator[Hit]:
@@ -252,6 +262,8 @@ _DATE_SHAPES = {(2, 2, 4), (2, 2, 2), (4, 2, 2)}
 
 
 def _norwegian_phone(norm: NormalisedText, window: _Window) -> Iterator[Hit]:
+    if window.digits[0] in "01":
+        return  # no Norwegian subscriber number starts with 0 or 1
     if window.lengths in _DATE_SHAPES and "." in window.separators:
         return
     if _AMOUNT_AFTER.match(norm.text, window.end):
@@ -303,6 +315,7 @@ def _international_phone(
         yield Hit(Category.PHONE_NUMBER, start, best_end, "phone.international", 0.85)
 
 
+@functools.lru_cache(maxsize=4096)
 def _valid_phone(number: str, region: str | None) -> bool:
     try:
         return bool(phonenumbers.is_valid_number(phonenumbers.parse(number, region)))

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from infrastructure.detection import RuleBasedDetector
+
+
+@pytest.fixture(scope="session")
+def detector() -> RuleBasedDetector:
+    return RuleBasedDetector()
