@@ -51,10 +51,11 @@ from infrastructure.vault import KeyVault, TamperedCiphertextError
 log = structlog.get_logger(__name__)
 
 PROJECTION = "views"
+ViewHandler = Callable[[Connection, "ProjectedEvent"], None]
 BATCH = 1000
 
 
-class _Event:
+class ProjectedEvent:
     """One stored event, opened lazily field by field."""
 
     def __init__(
@@ -80,7 +81,15 @@ class SqlReadModels(ReadModels):
         self._lock = threading.Lock()
         transcoder = store.mapper.transcoder
         self._decode: Callable[[Any], Any] = transcoder._from_plain  # type: ignore[attr-defined]
-        self._handlers: dict[str, Callable[[Connection, _Event], None]] = {
+        self._tables: list[sa.Table] = [
+            access_log,
+            blind_index,
+            case_list,
+            users,
+            inboxes,
+            workspaces,
+        ]
+        self._handlers: dict[str, ViewHandler] = {
             "Workspace.Created": self._workspace_created,
             "Inbox.Created": self._inbox_created,
             "User.Created": self._user_created,
@@ -102,6 +111,48 @@ class SqlReadModels(ReadModels):
             "CaseAccess.CaseRead": self._case_read,
         }
 
+    def add_tables(self, *tables: sa.Table) -> None:
+        """Tables a capability's handlers fill: emptied on rebuild."""
+        self._tables.extend(tables)
+
+    def add_handler(self, kind: str, handler: ViewHandler) -> None:
+        """Lets a capability project its own events (kind: "Aggregate.Event").
+
+        Handlers run inside the catch-up transaction, with the position update, so
+        they are applied exactly once; they must only write through `c`.
+        """
+        if kind in self._handlers:
+            raise ValueError(f"a handler for {kind} is registered already")
+        self._handlers[kind] = handler
+
+    def log_access(
+        self,
+        c: Connection,
+        e: ProjectedEvent,
+        action: str,
+        *,
+        case_id: UUID | None = None,
+        subject_id: UUID | None = None,
+        actor_id: UUID | None = None,
+        purpose: str | None = None,
+        workspace_id: UUID | None = None,
+        client_address: PersonalData | None = None,
+        country: str | None = None,
+    ) -> None:
+        """Adds an access-log entry for a touch of personal data."""
+        self._log(
+            c,
+            e,
+            action,
+            case_id,
+            subject_id,
+            actor_id,
+            purpose,
+            client_address=client_address,
+            country=country,
+            workspace_id=workspace_id,
+        )
+
     # Catching up
 
     def catch_up(self) -> int:
@@ -120,14 +171,7 @@ class SqlReadModels(ReadModels):
     def rebuild(self) -> int:
         """Empties every view and projects the whole event store again."""
         with self._lock, self._engine.begin() as connection:
-            for table in (
-                access_log,
-                blind_index,
-                case_list,
-                users,
-                inboxes,
-                workspaces,
-            ):
+            for table in self._tables:
                 connection.execute(sa.delete(table))
             connection.execute(
                 sa.update(projection_positions)
@@ -170,7 +214,7 @@ class SqlReadModels(ReadModels):
                 connection.rollback()
                 return False
             for notification in notifications:
-                event = _Event(notification, self._decode)
+                event = ProjectedEvent(notification, self._decode)
                 handler = self._handlers.get(event.kind)
                 if handler is not None:
                     handler(connection, event)
@@ -178,7 +222,7 @@ class SqlReadModels(ReadModels):
 
     # Handlers
 
-    def _workspace_created(self, c: Connection, e: _Event) -> None:
+    def _workspace_created(self, c: Connection, e: ProjectedEvent) -> None:
         c.execute(
             sa.insert(workspaces).values(
                 workspace_id=str(e.originator_id),
@@ -188,7 +232,7 @@ class SqlReadModels(ReadModels):
             )
         )
 
-    def _inbox_created(self, c: Connection, e: _Event) -> None:
+    def _inbox_created(self, c: Connection, e: ProjectedEvent) -> None:
         c.execute(
             sa.insert(inboxes).values(
                 inbox_id=str(e.originator_id),
@@ -198,7 +242,7 @@ class SqlReadModels(ReadModels):
             )
         )
 
-    def _user_created(self, c: Connection, e: _Event) -> None:
+    def _user_created(self, c: Connection, e: ProjectedEvent) -> None:
         c.execute(
             sa.insert(users).values(
                 user_id=str(e.originator_id),
@@ -209,17 +253,17 @@ class SqlReadModels(ReadModels):
             )
         )
 
-    def _token_issued(self, c: Connection, e: _Event) -> None:
+    def _token_issued(self, c: Connection, e: ProjectedEvent) -> None:
         c.execute(
             sa.update(users)
             .where(users.c.user_id == str(e.originator_id))
             .values(token_hash=e["token_hash"])
         )
 
-    def _subject_registered(self, c: Connection, e: _Event) -> None:
+    def _subject_registered(self, c: Connection, e: ProjectedEvent) -> None:
         self._index(c, e.originator_id, e["workspace_id"], e["identity_hashes"])
 
-    def _identity_added(self, c: Connection, e: _Event) -> None:
+    def _identity_added(self, c: Connection, e: ProjectedEvent) -> None:
         workspace_id = c.execute(
             sa.select(blind_index.c.workspace_id)
             .where(blind_index.c.subject_id == str(e.originator_id))
@@ -253,7 +297,7 @@ class SqlReadModels(ReadModels):
                     )
                 )
 
-    def _subject_erased(self, c: Connection, e: _Event) -> None:
+    def _subject_erased(self, c: Connection, e: ProjectedEvent) -> None:
         owners = [str(owner) for owner in e["shredded_owner_ids"]]
         # Repeats the shredding in this transaction: if the erasing process died
         # after recording the event, catching up finishes the job.
@@ -280,7 +324,7 @@ class SqlReadModels(ReadModels):
             workspace_id=e["workspace_id"],
         )
 
-    def _case_opened(self, c: Connection, e: _Event) -> None:
+    def _case_opened(self, c: Connection, e: ProjectedEvent) -> None:
         opened_at = e["opened_at"]
         subject_id = e["subject_id"]
         c.execute(
@@ -301,7 +345,7 @@ class SqlReadModels(ReadModels):
             )
         )
 
-    def _message_added(self, c: Connection, e: _Event) -> None:
+    def _message_added(self, c: Connection, e: ProjectedEvent) -> None:
         row = case_list.c
         values: dict[str, Any] = {
             "message_count": row.message_count + 1,
@@ -318,7 +362,7 @@ class SqlReadModels(ReadModels):
             .values(**values)
         )
 
-    def _case_assigned(self, c: Connection, e: _Event) -> None:
+    def _case_assigned(self, c: Connection, e: ProjectedEvent) -> None:
         self._update_case(c, e, assignee_id=str(e["assignee_id"]))
         self._log(
             c,
@@ -330,7 +374,7 @@ class SqlReadModels(ReadModels):
             f"assigned to {e['assignee_id']}",
         )
 
-    def _case_forwarded(self, c: Connection, e: _Event) -> None:
+    def _case_forwarded(self, c: Connection, e: ProjectedEvent) -> None:
         recipient = e["recipient_id"]
         target = f"user {recipient}" if recipient else "an external address"
         self._log(
@@ -343,13 +387,13 @@ class SqlReadModels(ReadModels):
             f"forwarded to {target}",
         )
 
-    def _case_closed(self, c: Connection, e: _Event) -> None:
+    def _case_closed(self, c: Connection, e: ProjectedEvent) -> None:
         self._update_case(c, e, status="closed", closed_at=e["at"])
 
-    def _case_reopened(self, c: Connection, e: _Event) -> None:
+    def _case_reopened(self, c: Connection, e: ProjectedEvent) -> None:
         self._update_case(c, e, status="open", closed_at=None)
 
-    def _case_tagged(self, c: Connection, e: _Event) -> None:
+    def _case_tagged(self, c: Connection, e: ProjectedEvent) -> None:
         current = (
             c.execute(
                 sa.select(case_list.c.tags).where(
@@ -362,7 +406,7 @@ class SqlReadModels(ReadModels):
         tags.extend(tag for tag in e["tags"] if tag not in tags)
         self._update_case(c, e, tags="\n".join(tags))
 
-    def _case_flagged(self, c: Connection, e: _Event) -> None:
+    def _case_flagged(self, c: Connection, e: ProjectedEvent) -> None:
         current = (
             c.execute(
                 sa.select(case_list.c.categories).where(
@@ -383,16 +427,16 @@ class SqlReadModels(ReadModels):
             f"{e['source']}: {','.join(e['categories'])}",
         )
 
-    def _case_unflagged(self, c: Connection, e: _Event) -> None:
+    def _case_unflagged(self, c: Connection, e: ProjectedEvent) -> None:
         self._update_case(c, e, sensitive=False, categories="")
         self._log(
             c, e, "case.unflagged", e.originator_id, None, e["actor_id"], e["reason"]
         )
 
-    def _case_erased(self, c: Connection, e: _Event) -> None:
+    def _case_erased(self, c: Connection, e: ProjectedEvent) -> None:
         self._update_case(c, e, subject_id=None)
 
-    def _case_read(self, c: Connection, e: _Event) -> None:
+    def _case_read(self, c: Connection, e: ProjectedEvent) -> None:
         subject_id = e["subject_id"]
         self._log(
             c,
@@ -407,7 +451,7 @@ class SqlReadModels(ReadModels):
             at=e["read_at"],
         )
 
-    def _update_case(self, c: Connection, e: _Event, **values: Any) -> None:
+    def _update_case(self, c: Connection, e: ProjectedEvent, **values: Any) -> None:
         c.execute(
             sa.update(case_list)
             .where(case_list.c.case_id == str(e.originator_id))
@@ -417,7 +461,7 @@ class SqlReadModels(ReadModels):
     def _log(
         self,
         c: Connection,
-        e: _Event,
+        e: ProjectedEvent,
         action: str,
         case_id: UUID | None,
         subject_id: UUID | None,

@@ -53,12 +53,30 @@ def _create(container: Container, tokens_path: os.PathLike[str]) -> None:
     fake.seed_instance(2026)
     pick = random.Random(2026)  # noqa: S311 (synthetic demo data, not secrets)
     workspace_id = ws.create_workspace(ctx, DEMO_NAME, is_test=True)
-    admin = ws.create_user(ctx, workspace_id, name=fake.name(), email=fake.email(),
-                           role="administrator", created_by=None)
-    agent = ws.create_user(ctx, workspace_id, name=fake.name(), email=fake.email(),
-                           role="agent", created_by=admin.user_id)
-    auditor = ws.create_user(ctx, workspace_id, name=fake.name(), email=fake.email(),
-                             role="auditor", created_by=admin.user_id)
+    admin = ws.create_user(
+        ctx,
+        workspace_id,
+        name=fake.name(),
+        email=fake.email(),
+        role="administrator",
+        created_by=None,
+    )
+    agent = ws.create_user(
+        ctx,
+        workspace_id,
+        name=fake.name(),
+        email=fake.email(),
+        role="agent",
+        created_by=admin.user_id,
+    )
+    auditor = ws.create_user(
+        ctx,
+        workspace_id,
+        name=fake.name(),
+        email=fake.email(),
+        role="auditor",
+        created_by=admin.user_id,
+    )
     email_inbox = ws.create_inbox(ctx, workspace_id, "Kundeservice e-post", "email")
     chat_inbox = ws.create_inbox(ctx, workspace_id, "Chat", "chat")
     start = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC)
@@ -66,31 +84,38 @@ def _create(container: Container, tokens_path: os.PathLike[str]) -> None:
         first, last = fake.first_name(), fake.last_name()
         address = fake.email()
         values = {
-            "order": fake.numerify("#######"), "street": fake.street_address(),
-            "postcode": fake.postcode(), "city": fake.city(),
+            "order": fake.numerify("#######"),
+            "street": fake.street_address(),
+            "postcode": fake.postcode(),
+            "city": fake.city(),
             "account": fake.numerify("####.##.#####"),
-            "phone": fake.phone_number(), "first": first,
+            "phone": fake.phone_number(),
+            "first": first,
         }
         sent = start + dt.timedelta(hours=7 * number)
         messages = []
         for turn in range(pick.randint(2, 4)):
             inbound = turn % 2 == 0
             line = pick.choice(_CUSTOMER_LINES if inbound else _AGENT_LINES)
-            messages.append(ImportedMessage(
-                external_id=f"demo-{number}-{turn}",
-                direction="inbound" if inbound else "outbound",
-                author=f"{first} {last}" if inbound else "Kundeservice",
-                author_address=address if inbound else None,
-                body=line.format(**values),
-                sent_at=sent + dt.timedelta(minutes=17 * turn),
-                subject="Spørsmål om ordre" if turn == 0 else None,
-            ))
+            messages.append(
+                ImportedMessage(
+                    external_id=f"demo-{number}-{turn}",
+                    direction="inbound" if inbound else "outbound",
+                    author=f"{first} {last}" if inbound else "Kundeservice",
+                    author_address=address if inbound else None,
+                    body=line.format(**values),
+                    sent_at=sent + dt.timedelta(minutes=17 * turn),
+                    subject="Spørsmål om ordre" if turn == 0 else None,
+                )
+            )
         dialog = ImportedDialog(
             thread_key=f"demo-thread-{number}",
             channel="email" if number % 2 == 0 else "chat",
-            subject=ImportedSubject(identities=(("email", address),),
-                                    name=f"{first} {last}",
-                                    details={"phone": values["phone"]}),
+            subject=ImportedSubject(
+                identities=(("email", address),),
+                name=f"{first} {last}",
+                details={"phone": values["phone"]},
+            ),
             messages=tuple(messages),
             tags=("demo", "synthetic"),
         )

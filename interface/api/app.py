@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import csv
 import datetime as dt
 import hmac
@@ -14,10 +13,8 @@ from uuid import UUID
 
 import orjson
 import sqlalchemy as sa
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from application import cases, erasure, sensitivity
 from application import workspaces as ws
@@ -28,88 +25,22 @@ from application.ports import (
     ImportedDialog,
     ImportedMessage,
     ImportedSubject,
-    UserRecord,
 )
 from domain.model import Role
 from infrastructure.bootstrap import Container
 from interface.api import problems
 from interface.api import schemas as s
+from interface.api.deps import (
+    STAFF,
+    BodySizeLimit,
+    Credentials,
+    User,
+    in_workspace,
+    read_context,
+)
 
-bearer = HTTPBearer(auto_error=False)
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-
-
-class BodySizeLimit:
-    """Refuses bodies over the limit with 413 before the route reads them."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if (
-            declared is not None
-            and declared.isdigit()
-            and int(declared) > self.max_bytes
-        ):
-            await self._too_large(scope, send)
-            return
-        received = 0
-        exceeded = False
-
-        async def counting_receive() -> Message:
-            nonlocal received, exceeded
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                exceeded = True
-                raise _TooLargeError
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            # FastAPI turns any error while reading the body into its own 400;
-            # once the limit is crossed that answer is dropped for the 413 below.
-            if not exceeded:
-                await send(message)
-
-        with contextlib.suppress(_TooLargeError):
-            await self.app(scope, counting_receive, guarded_send)
-        if exceeded:
-            await self._too_large(scope, send)
-
-    async def _too_large(self, scope: Scope, send: Send) -> None:
-        response = problems.problem(
-            413,
-            "Payload too large",
-            f"the request body is larger than {self.max_bytes} bytes",
-            scope.get("path", ""),
-        )
-        await response(scope, _empty_receive, send)
-
-
-class _TooLargeError(Exception):
-    pass
-
-
-async def _empty_receive() -> Message:
-    return {"type": "http.request", "body": b""}
-
-
-def current_user(request: Request, credentials: Credentials) -> UserRecord:
-    if credentials is None:
-        raise UnauthenticatedError("send a bearer token: Authorization: Bearer …")
-    container: Container = request.app.state.container
-    return ws.authenticate(container.context, credentials.credentials)
-
-
-# Module level, not inside create_app: with postponed annotations FastAPI resolves
-# `user: User` in the module's globals, and a local alias would silently turn
-# into a required query parameter named `user`.
-User = Annotated[UserRecord, Depends(current_user)]
+# Each capability adds its own APIRouter module here (interface/api/routes_*.py).
+ROUTERS: list[APIRouter] = []
 
 
 def create_app(container: Container) -> FastAPI:
@@ -127,17 +58,8 @@ def create_app(container: Container) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
-    def in_workspace(user: UserRecord, workspace_id: UUID, *roles: Role) -> None:
-        # Another workspace looks exactly like a missing one: ids do not leak.
-        if user.workspace_id != workspace_id:
-            raise NotFoundError("workspace", workspace_id)
-        ws.require_role(user, *roles)
-
-    def reader(user: UserRecord, request: Request, purpose: str) -> cases.ReadContext:
-        address = request.client.host if request.client else None
-        return cases.ReadContext(user, purpose, address, None)
-
-    staff = (Role.ADMINISTRATOR, Role.AGENT)
+    reader = read_context
+    staff = STAFF
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -499,6 +421,8 @@ def create_app(container: Container) -> FastAPI:
         next_after = entries[-1].entry_id if len(entries) == limit else None
         return s.AccessLogPage(entries=entries, next_after=next_after)
 
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 
