@@ -19,6 +19,16 @@ RoleName = Literal["administrator", "agent", "auditor"]
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL text cannot hold U+0000: such a value would fail only in the
+        # projection, after the event is stored, and stall every view behind it.
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("text must not contain NUL (U+0000)")
+        return value
+
 
 class WorkspaceCreate(Strict):
     name: str = Field(min_length=1, max_length=200)

@@ -193,6 +193,21 @@ def test_agent_creating_inbox_or_user_gets_403_and_writes_nothing(
     assert events(container) == before
 
 
+def test_inbox_name_with_nul_is_422_and_writes_nothing(
+    client: TestClient, container: Container, w: World
+) -> None:
+    before = events(container)
+
+    response = client.post(
+        f"/v1/workspaces/{w.workspace_id}/inboxes",
+        json={"name": "Support\x00", "channel": "chat"},
+        headers=bearer(w.admin_token),
+    )
+
+    problem_of(response, 422)
+    assert events(container) == before
+
+
 def test_admin_creates_user_whose_token_is_stored_only_hashed(
     client: TestClient, container: Container, w: World
 ) -> None:
@@ -437,6 +452,12 @@ def test_access_log_bad_since_is_a_422_problem(client: TestClient, w: World) -> 
             422,
             id="invalid-base64",
         ),
+        pytest.param(orjson.dumps(message(tags=["vip\x00"])), 422, id="nul-in-tag"),
+        pytest.param(
+            orjson.dumps(message(identities=[{"kind": "chat", "value": "a\x00b"}])),
+            422,
+            id="nul-in-identity",
+        ),
     ],
 )
 def test_ingest_bad_input_is_a_problem_and_writes_nothing(
@@ -452,6 +473,7 @@ def test_ingest_bad_input_is_a_problem_and_writes_nothing(
 
     problem_of(response, status)
     assert events(container) == before
+    assert "example.test" not in response.text
 
 
 def test_body_over_limit_with_declared_length_is_413(
