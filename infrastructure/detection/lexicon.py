@@ -42,7 +42,26 @@ SPECIAL_CATEGORIES = (
 )
 # Being in a party or a union is shown by membership or voting, not by "I":
 # "I went to a party for the kids" says nothing about politics.
-_MEMBERSHIP_ONLY = frozenset({Category.POLITICAL_OPINION, Category.TRADE_UNION})
+# Origin likewise: "my black phone" is not "I am Black".
+_MEMBERSHIP_ONLY = frozenset(
+    {Category.POLITICAL_OPINION, Category.TRADE_UNION, Category.ETHNIC_ORIGIN}
+)
+
+# Frequent words that are clearly one language: a Norwegian term such as "same"
+# (Sami) is an everyday English word, so each language's terms are used only
+# when the text is written in that language.
+_NORWEGIAN_MARKERS = re.compile(
+    r"(?<!\w)(?:jeg|eg|ikke|ikkje|og|er|det|på|har|til|som|av|ein|eit|et|vi|dere|"
+    r"dykk|hei|takk|kva|hva|kor|hvordan|korleis|eller|kan|vil|skal|må|også|òg|"
+    r"meg|deg|min|mitt|mi|når|fra|frå|etter|bare|berre|veldig|nå|hos|mine|"
+    r"dette|denne|ble|vart|blei|fikk|fekk|mye|mykje|noe|noko)(?!\w)"
+)
+_ENGLISH_MARKERS = re.compile(
+    r"(?<!\w)(?:the|and|is|are|you|your|my|it|this|that|have|has|was|with|not|"
+    r"can't|don't|i'm|i've|please|thanks|thank|what|when|how|would|could|there|"
+    r"from|they|will|been|of|on|an|me|to|just|why|our|we|it's|be|do|did|get)(?!\w)"
+)
+_LANGUAGE_SAMPLE = 20_000
 
 
 def _words(text: str) -> list[str]:
@@ -55,7 +74,7 @@ _ENDINGS = frozenset(
     _words(
         """ e en er ene et a ar ane as s es ed ing ingen inga ingar ingane inger
     ingene t te ede ne ens ets 's erne ere eren ers d de n r ande ende ies ied
-    ic ikk ikken ikere ikerne iker isk iske"""
+    """
     )
 ) | {""}
 _MAX_WORD_SCAN = 40
@@ -175,11 +194,14 @@ def _cue_pattern(cues: list[str], english_i: bool) -> re.Pattern[str]:
 
 def find_lexicon_hits(norm: NormalisedText) -> list[Hit]:
     lexicon = load_lexicon()
+    languages = written_in(norm.lower)
     terms: list[tuple[int, int, Term]] = []
     excluded: list[tuple[int, int]] = []
     for last, (length, candidates) in lexicon.automaton.iter(norm.lower):
         start = last + 1 - length
         for term in candidates:
+            if term.language not in languages:
+                continue
             span = _word_span(norm, start, last + 1, term)
             if span is None:
                 continue
@@ -198,6 +220,22 @@ def find_lexicon_hits(norm: NormalisedText) -> list[Hit]:
         if hit is not None:
             hits.append(hit)
     return hits
+
+
+def written_in(lower: str) -> frozenset[str]:
+    """The languages whose lexicons apply: those with a fair share of marker
+    words in the text, or all of them when the text has too few to tell."""
+    sample = lower[:_LANGUAGE_SAMPLE]
+    norwegian = len(_NORWEGIAN_MARKERS.findall(sample))
+    english = len(_ENGLISH_MARKERS.findall(sample))
+    if norwegian == 0 and english == 0:
+        return frozenset(LANGUAGES)
+    languages: set[str] = set()
+    if norwegian * 3 >= english:
+        languages.update(("nb", "nn"))
+    if english * 3 >= norwegian:
+        languages.add("en")
+    return frozenset(languages)
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
