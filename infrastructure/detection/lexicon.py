@@ -42,9 +42,15 @@ SPECIAL_CATEGORIES = (
 )
 # Being in a party or a union is shown by membership or voting, not by "I":
 # "I went to a party for the kids" says nothing about politics.
-# Origin likewise: "my black phone" is not "I am Black".
+# Origin and faith likewise: "my black phone" is not "I am Black", and "convert
+# my currency" is no conversion.
 _MEMBERSHIP_ONLY = frozenset(
-    {Category.POLITICAL_OPINION, Category.TRADE_UNION, Category.ETHNIC_ORIGIN}
+    {
+        Category.POLITICAL_OPINION,
+        Category.TRADE_UNION,
+        Category.ETHNIC_ORIGIN,
+        Category.RELIGION,
+    }
 )
 
 # Frequent words that are clearly one language: a Norwegian term such as "same"

@@ -208,6 +208,8 @@ _CARD_PREFIXES: tuple[tuple[int, int, int, frozenset[int]], ...] = (
     (36, 36, 2, frozenset(range(14, 20))),
     (38, 39, 2, frozenset(range(16, 20))),
     (3528, 3589, 4, frozenset(range(16, 20))),  # JCB
+    (2131, 2131, 4, frozenset({15})),  # JCB, older 15-digit numbers
+    (1800, 1800, 4, frozenset({15})),
     (62, 62, 2, frozenset(range(16, 20))),  # UnionPay
     (2200, 2204, 4, frozenset(range(16, 20))),  # Mir
     (50, 50, 2, frozenset(range(13, 20))),  # Maestro
