@@ -70,16 +70,21 @@ _IPV6 = re.compile(
 )
 
 
+_DOTTED_DIGITS = re.compile(r"[0-9]\.[0-9]")
+_HEX_COLON = re.compile(r"[0-9A-Fa-f]?::?[0-9A-Fa-f]")
+
+
 def find_ip_hits(norm: NormalisedText) -> list[Hit]:
     hits: list[Hit] = []
     text = norm.text
-    for match in _IPV4.finditer(text):
+    ipv4 = _IPV4.finditer(text) if _DOTTED_DIGITS.search(text) else ()
+    for match in ipv4:
         try:
             ipaddress.IPv4Address(match.group())
         except ValueError:
             continue
         hits.append(Hit(Category.IP_ADDRESS, match.start(), match.end(), "ip.v4", 0.85))
-    if ":" in text:
+    if _HEX_COLON.search(text):
         for match in _IPV6.finditer(text):
             candidate = match.group()
             if sum(char.isalnum() for char in candidate) < 4:
@@ -110,6 +115,9 @@ _NORWEGIAN_STREET = re.compile(
     rf"|[{_UPPER}][{_LOWER}]+s? (?:gate|vei|veg|plass|allé))"
     rf" [0-9]{{1,4}}(?: ?[A-Za-z](?![{_LOWER}]))?(?![0-9])"
 )
+# Every Norwegian street address has a word followed by a house number; without
+# one the costlier street pattern need not run.
+_WORD_THEN_NUMBER = re.compile(rf"[{_LOWER}.] [0-9]{{1,4}}(?![0-9])")
 _ENGLISH_STREET = re.compile(
     rf"(?<![0-9])[0-9]{{1,5}}[A-Za-z]? (?:[{_UPPER}][{_LOWER}]+ ){{1,3}}"
     r"(?:(?:Street|Road|Avenue|Lane|Drive|Boulevard|Way|Court|Place|Terrace|"
@@ -148,7 +156,10 @@ _POST_TOWNS = frozenset(
 def find_address_hits(norm: NormalisedText) -> list[Hit]:
     text = norm.text
     hits: list[Hit] = []
-    for match in _NORWEGIAN_STREET.finditer(text):
+    norwegian_streets = (
+        _NORWEGIAN_STREET.finditer(text) if _WORD_THEN_NUMBER.search(text) else ()
+    )
+    for match in norwegian_streets:
         hits.append(
             Hit(Category.STREET_ADDRESS, match.start(), match.end(), "address.no", 0.8)
         )
@@ -193,7 +204,12 @@ _DATE_OF_BIRTH = re.compile(
 )
 
 
+_BIRTH_HINTS = ("født", "fødd", "f.", "dob", "d.o.b", "birth", "born", "bursdag")
+
+
 def find_birth_date_hits(norm: NormalisedText) -> list[Hit]:
+    if not any(hint in norm.lower for hint in _BIRTH_HINTS):
+        return []
     return [
         Hit(
             Category.DATE_OF_BIRTH,

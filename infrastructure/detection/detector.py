@@ -3,6 +3,7 @@ pass so each piece of text is reported once."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 
 import structlog
@@ -46,6 +47,8 @@ _PRECEDENCE = {
 
 _LEXICAL = frozenset(SPECIAL_CATEGORIES)
 
+_DIGIT = re.compile("[0-9]")
+
 RuleFamily = Callable[[NormalisedText], list[Hit]]
 
 _NUMERIC_FAMILIES: tuple[tuple[str, RuleFamily], ...] = (
@@ -72,7 +75,7 @@ class RuleBasedDetector(SensitivityDetector):
         norm = normalise(text)
         hits: list[Hit] = []
         families = _TEXT_FAMILIES
-        if any(char.isdigit() for char in norm.text[:1]) or _has_digit(norm.text):
+        if _DIGIT.search(norm.text) is not None:
             families = _NUMERIC_FAMILIES + _TEXT_FAMILIES
         for name, family in families:
             try:
@@ -84,10 +87,6 @@ class RuleBasedDetector(SensitivityDetector):
                     error=type(error).__name__,
                 )
         return [_to_finding(norm, hit) for hit in resolve_overlaps(hits)]
-
-
-def _has_digit(text: str) -> bool:
-    return any(digit in text for digit in "0123456789")
 
 
 def resolve_overlaps(hits: Sequence[Hit]) -> list[Hit]:

@@ -56,16 +56,15 @@ _MEMBERSHIP_ONLY = frozenset(
 # Frequent words that are clearly one language: a Norwegian term such as "same"
 # (Sami) is an everyday English word, so each language's terms are used only
 # when the text is written in that language.
-_NORWEGIAN_MARKERS = re.compile(
-    r"(?<!\w)(?:jeg|eg|ikke|ikkje|og|er|det|på|har|til|som|av|ein|eit|et|vi|dere|"
-    r"dykk|hei|takk|kva|hva|kor|hvordan|korleis|eller|kan|vil|skal|må|også|òg|"
-    r"meg|deg|min|mitt|mi|når|fra|frå|etter|bare|berre|veldig|nå|hos|mine|"
-    r"dette|denne|ble|vart|blei|fikk|fekk|mye|mykje|noe|noko)(?!\w)"
-)
-_ENGLISH_MARKERS = re.compile(
-    r"(?<!\w)(?:the|and|is|are|you|your|my|it|this|that|have|has|was|with|not|"
+_LANGUAGE_MARKERS = re.compile(
+    r"(?<!\w)(?:(?P<no>jeg|eg|ikke|ikkje|og|er|det|på|har|til|som|av|ein|eit|et|"
+    r"vi|dere|dykk|hei|takk|kva|hva|kor|hvordan|korleis|eller|kan|vil|skal|må|"
+    r"også|òg|meg|deg|min|mitt|mi|når|fra|frå|etter|bare|berre|veldig|nå|hos|"
+    r"mine|dette|denne|ble|vart|blei|fikk|fekk|mye|mykje|noe|noko)"
+    r"|(?P<en>the|and|is|are|you|your|my|it|this|that|have|has|was|with|not|"
     r"can't|don't|i'm|i've|please|thanks|thank|what|when|how|would|could|there|"
-    r"from|they|will|been|of|on|an|me|to|just|why|our|we|it's|be|do|did|get)(?!\w)"
+    r"from|they|will|been|of|on|an|me|to|just|why|our|we|it's|be|do|did|get))"
+    r"(?!\w)"
 )
 _LANGUAGE_SAMPLE = 20_000
 
@@ -200,11 +199,13 @@ def _cue_pattern(cues: list[str], english_i: bool) -> re.Pattern[str]:
 
 def find_lexicon_hits(norm: NormalisedText) -> list[Hit]:
     lexicon = load_lexicon()
-    languages = written_in(norm.lower)
+    languages: frozenset[str] | None = None  # decided on the first candidate
     terms: list[tuple[int, int, Term]] = []
     excluded: list[tuple[int, int]] = []
     for last, (length, candidates) in lexicon.automaton.iter(norm.lower):
         start = last + 1 - length
+        if languages is None:
+            languages = written_in(norm.lower)
         for term in candidates:
             if term.language not in languages:
                 continue
@@ -231,9 +232,9 @@ def find_lexicon_hits(norm: NormalisedText) -> list[Hit]:
 def written_in(lower: str) -> frozenset[str]:
     """The languages whose lexicons apply: those with a fair share of marker
     words in the text, or all of them when the text has too few to tell."""
-    sample = lower[:_LANGUAGE_SAMPLE]
-    norwegian = len(_NORWEGIAN_MARKERS.findall(sample))
-    english = len(_ENGLISH_MARKERS.findall(sample))
+    markers = _LANGUAGE_MARKERS.findall(lower, 0, _LANGUAGE_SAMPLE)
+    norwegian = sum(1 for found_no, _ in markers if found_no)
+    english = len(markers) - norwegian
     if norwegian == 0 and english == 0:
         return frozenset(LANGUAGES)
     languages: set[str] = set()

@@ -57,6 +57,7 @@ class NameLists:
     surnames: frozenset[str]
     ambiguous: frozenset[str]
     stop: frozenset[str]
+    written_forms: frozenset[str]  # given names as capitalised or upper case
 
 
 @functools.cache
@@ -76,6 +77,11 @@ def load_names() -> NameLists:
         surnames=frozenset(sections["surname"]),
         ambiguous=frozenset(sections["ambiguous"]),
         stop=frozenset(sections["stop"]),
+        written_forms=frozenset(
+            form
+            for name in sections["first"]
+            for form in (name.capitalize(), name.upper(), name.title())
+        ),
     )
 
 
@@ -84,7 +90,10 @@ def find_name_hits(norm: NormalisedText) -> list[Hit]:
     text = norm.text
     hits: list[Hit] = []
     covered_until = 0
-    for match in _CAPITALISED.finditer(text):
+    capitalised = _CAPITALISED.finditer(text)
+    if names.written_forms.isdisjoint(_CAPITALISED.findall(text)):
+        capitalised = iter(())  # no known given name: skip the per-word work
+    for match in capitalised:
         if match.start() < covered_until:
             continue
         word = match.group()
@@ -140,8 +149,13 @@ def _extend(
     return end, parts
 
 
+_TITLE_HINTS = ("Dr", "Mr", "Ms", "Miss", "Prof", "Herr", "Fru", "Frk", "Doct", "Dokt")
+
+
 def _titled(text: str, names: NameLists) -> list[Hit]:
-    hits = []
+    hits: list[Hit] = []
+    if not any(hint in text for hint in _TITLE_HINTS):
+        return hits
     for match in _TITLE.finditer(text):
         if match.group(1).lower() in names.stop:
             continue

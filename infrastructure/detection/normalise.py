@@ -94,7 +94,8 @@ def normalise(original: str) -> NormalisedText:
     removed_total: list[int] = []
     kept_until = 0
     removed = 0
-    for match in _DROPPED.finditer(translated):
+    matches = _DROPPED.finditer(translated) if _may_drop(translated) else ()
+    for match in matches:
         drop_from = (
             match.start()
             if match.group(1) is None
@@ -113,10 +114,27 @@ def normalise(original: str) -> NormalisedText:
     return NormalisedText(
         original=original,
         text=text,
-        lower=_lower_same_length(text).translate(_LINE_BREAKS),
+        lower=_without_line_breaks(_lower_same_length(text)),
         removed_at=tuple(removed_at),
         removed_total=tuple(removed_total),
     )
+
+
+_NOTHING_TO_DROP = re.compile(r"[\w\s.,!?'\"()\-:;/@+]*\Z")
+
+
+def _may_drop(text: str) -> bool:
+    """False when the text obviously has neither invisible characters nor long
+    punctuation runs; the cheap common case for ordinary prose."""
+    if not text.isascii():
+        return True
+    return "..." in text or _NOTHING_TO_DROP.match(text) is None
+
+
+def _without_line_breaks(text: str) -> str:
+    if "\n" not in text and "\t" not in text and "\r" not in text:
+        return text
+    return text.translate(_LINE_BREAKS)
 
 
 def _lower_same_length(text: str) -> str:
