@@ -107,6 +107,13 @@ class MessageIn(Strict):
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=50)
     tags: list[str] = Field(default_factory=list, max_length=50)
 
+    @field_validator("sent_at")
+    @classmethod
+    def _naive_is_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        # As for the access log's `since`: a time without offset means UTC, so
+        # the stored case never mixes naive and aware times.
+        return value.replace(tzinfo=dt.UTC) if value and not value.tzinfo else value
+
 
 class IngestOut(BaseModel):
     case_id: UUID

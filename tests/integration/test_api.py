@@ -296,6 +296,17 @@ def test_attachment_round_trips_and_its_download_is_an_audited_read(
     assert "attachment" in entries[-1].purpose
 
 
+def test_ingest_time_without_offset_is_read_as_utc(
+    client: TestClient, w: World
+) -> None:
+    case_id = ingest(client, w, sent_at="2026-03-01T08:30:00")["case_id"]
+
+    shown = open_case(client, w, case_id, w.agent_token).json()
+
+    assert shown["opened_at"] == "2026-03-01T08:30:00Z"
+    assert shown["messages"][0]["sent_at"] == "2026-03-01T08:30:00Z"
+
+
 # Reads and the access log
 
 
