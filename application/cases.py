@@ -11,6 +11,11 @@ from uuid import UUID, uuid4
 from application.casework import load_for_change, require_case, save_change
 from application.context import Context
 from application.errors import ConflictError, NotFoundError
+from application.legal_basis import (
+    AccessConfirmation,
+    confirm,
+    has_case_access_basis,
+)
 from application.ports import (
     CaseSummary,
     ImportedDialog,
@@ -19,7 +24,9 @@ from application.ports import (
 )
 from application.sensitivity import flag_new_messages
 from application.workspaces import require_inbox, require_user
+from domain.accounts import LegalBasis, LegalBasisScope
 from domain.errors import DomainError
+from domain.forms import sealed_form_value
 from domain.model import (
     Case,
     CaseAccess,
@@ -111,6 +118,10 @@ def ingest_dialog(
         case = _open_case(ctx, workspace_id, inbox, dialog, subject, thread_hash)
     else:
         case = ctx.store.get(case_id)
+    if case.subject_id != subject.id:
+        # Another customer writes into this thread: none of it is the case
+        # subject's, so erasing the subject must leave the case content.
+        subject_digests = set()
     added_ids: list[UUID] = []
     scanned_texts: list[str] = []
     for message in dialog.messages:
@@ -220,7 +231,7 @@ def _receive(
     author = message.author
     if message.author_address:
         author = f"{message.author} <{message.author_address}>"
-    from_subject = True
+    from_subject = bool(subject_digests)
     if inbound and message.author_address:
         kind = "email" if "@" in message.author_address else case.channel
         digest = ctx.hasher.digest(kind, message.author_address)
@@ -246,6 +257,20 @@ def _receive(
         sent_at=message.sent_at or ctx.clock.now(),
         from_subject=from_subject,
     )
+    if message.form is not None:
+        # Issue 5: a web-form submission keeps its fields, each value under a key
+        # of its own, in the same transaction as the message.
+        case.record_form_fields(
+            message_id=message_id,
+            form_id=message.form.form_id,
+            form_version=message.form.form_version,
+            fields=[
+                sealed_form_value(
+                    case.id, message_id, v.name, v.label, v.sensitive, v.value
+                )
+                for v in message.form.values
+            ],
+        )
 
 
 def _attachment(
@@ -383,12 +408,42 @@ def attachment_content(
 
 
 def assign_case(
-    ctx: Context, actor: UserRecord, case_id: UUID, assignee_id: UUID
+    ctx: Context,
+    actor: UserRecord,
+    case_id: UUID,
+    assignee_id: UUID,
+    legal_basis: AccessConfirmation | None = None,
 ) -> None:
+    """Assigns the case; a user new to it needs a legal basis (422 without)."""
     require_user(ctx, actor.workspace_id, assignee_id)
     case = load_for_change(ctx, actor.workspace_id, case_id)
+    basis = _case_basis(ctx, actor, case_id, assignee_id, legal_basis, "assigning")
     case.assign(assignee_id=assignee_id, actor_id=actor.user_id)
-    save_change(ctx, case)
+    save_change(ctx, case, *basis)
+
+
+def _case_basis(
+    ctx: Context,
+    actor: UserRecord,
+    case_id: UUID,
+    grantee_id: UUID,
+    confirmation: AccessConfirmation | None,
+    verb: str,
+) -> list[LegalBasis]:
+    if has_case_access_basis(ctx, grantee_id, case_id):
+        return []
+    return [
+        confirm(
+            ctx,
+            confirmation,
+            workspace_id=actor.workspace_id,
+            grantor_id=actor.user_id,
+            grantee_id=grantee_id,
+            scope=LegalBasisScope.CASE,
+            what=f"{verb} a case to a user who never had access to it",
+            case_id=case_id,
+        )
+    ]
 
 
 def forward_case(
@@ -398,19 +453,27 @@ def forward_case(
     *,
     recipient_id: UUID | None = None,
     recipient_address: str | None = None,
+    legal_basis: AccessConfirmation | None = None,
 ) -> None:
+    """Forwards to a user or an address; a user new to the case needs a legal
+    basis (422 without)."""
     if recipient_id is None and not recipient_address:
         raise ConflictError("forwarding needs a recipient user or address")
     if recipient_id is not None:
         require_user(ctx, actor.workspace_id, recipient_id)
     case = load_for_change(ctx, actor.workspace_id, case_id)
+    basis = (
+        []
+        if recipient_id is None
+        else _case_basis(ctx, actor, case_id, recipient_id, legal_basis, "forwarding")
+    )
     recipient = (
         PersonalData(case.content_owner, "forward_recipient", recipient_address)
         if recipient_address
         else None
     )
     case.forward(recipient_id=recipient_id, recipient=recipient, actor_id=actor.user_id)
-    save_change(ctx, case)
+    save_change(ctx, case, *basis)
 
 
 def tag_case(

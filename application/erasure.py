@@ -97,7 +97,8 @@ def erase_subject(
     # In a case shared with other people only the subject's profile goes: the
     # dialog content is sealed under the case key the others still need.
     owners.extend(case_profile_owner(case.id) for case in shared)
-    events = sum(len(case.messages) + 1 for case in cases) + subject.version
+    # Every event of the touched streams, not only those carrying messages.
+    events = sum(case.version for case in cases) + subject.version
     index_rows = ctx.views.blind_index_rows(subject_id)
     log_entries = len(
         ctx.views.access_log(
@@ -150,7 +151,8 @@ def erase_subject(
 
 
 def reapply_ledger(ctx: Context) -> tuple[int, int]:
-    """After a restore: destroys again every key the ledger says was erased.
+    """After a restore: destroys again every key the ledger says was erased, and
+    records the erasure again where the restored store does not know it.
 
     Returns (erasures re-applied, keys found and destroyed).
     """
@@ -159,4 +161,24 @@ def reapply_ledger(ctx: Context) -> tuple[int, int]:
     for record in ctx.ledger.records():
         records += 1
         destroyed += ctx.shredder.shred(list(record.owner_ids))
+        _record_again(ctx, record)
     return records, destroyed
+
+
+def _record_again(ctx: Context, record: ErasureRecord) -> None:
+    """A restored store may predate the erasure: records it once more, so the
+    views drop the subject's blind-index rows and the subject reads as erased."""
+    try:
+        subject = load_subject(ctx, record.workspace_id, record.subject_id)
+    except NotFoundError:
+        return  # registered after the backup was taken: nothing was restored
+    if subject.erased:
+        return
+    subject.erase(
+        workspace_id=record.workspace_id,
+        reason=record.reason,
+        request_ref=record.request_ref,
+        shredded_owner_ids=list(record.owner_ids),
+        actor_id=None,
+    )
+    ctx.save(subject)

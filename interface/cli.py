@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO, cast
 from uuid import UUID
 
 import orjson
+import structlog
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -82,6 +83,16 @@ def version_callback(value: bool) -> None:
         raise typer.Exit
 
 
+class _CurrentStderr:
+    """Log lines go to whatever stderr is now, so stdout stays pure output."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 @app.callback()
 def main_options(
     version: Annotated[
@@ -95,6 +106,10 @@ def main_options(
     ] = False,
 ) -> None:
     """gdprkit command line."""
+    # Scripts parse stdout (`--format json`, the erasure receipt): logs go to
+    # stderr.
+    stderr = cast(TextIO, _CurrentStderr())
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(stderr))
 
 
 def _workspace(container: Container, workspace: str | None) -> UUID:
