@@ -27,6 +27,7 @@ from application.workspaces import require_inbox, require_user
 from domain.accounts import LegalBasis, LegalBasisScope
 from domain.errors import DomainError
 from domain.forms import sealed_form_value
+from domain.forms import sealed_form_value
 from domain.model import (
     Case,
     CaseAccess,
@@ -257,6 +258,20 @@ def _receive(
         sent_at=message.sent_at or ctx.clock.now(),
         from_subject=from_subject,
     )
+    if message.form is not None:
+        # Issue 5: a web-form submission keeps its fields, each value under a key
+        # of its own, in the same transaction as the message.
+        case.record_form_fields(
+            message_id=message_id,
+            form_id=message.form.form_id,
+            form_version=message.form.form_version,
+            fields=[
+                sealed_form_value(
+                    case.id, message_id, v.name, v.label, v.sensitive, v.value
+                )
+                for v in message.form.values
+            ],
+        )
     if message.form is not None:
         # Issue 5: a web-form submission keeps its fields, each value under a key
         # of its own, in the same transaction as the message.

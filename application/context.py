@@ -7,11 +7,13 @@ from typing import Any
 
 from application.group_commit import GroupCommitter
 from application.ports import (
+    AnonymisationViews,
     Clock,
     ErasureLedger,
     IdentifierHasher,
     KeyShredder,
     ReadModels,
+    Redactor,
     SensitivityDetector,
 )
 from application.store import EventStore
@@ -27,6 +29,8 @@ class Context:
     shredder: KeyShredder
     ledger: ErasureLedger
     detector: SensitivityDetector | None = None
+    redactor: Redactor | None = None  # anonymisation (issue 5)
+    anonymisation_views: AnonymisationViews | None = None  # issue 5
 
     def save(self, *aggregates: Any) -> None:
         """Saves in one transaction, then brings the read models up to date."""

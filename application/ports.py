@@ -47,6 +47,7 @@ class ImportedMessage:
     attachments: tuple[ImportedAttachment, ...] = ()
     in_reply_to: str | None = None  # external_id of the message it answers
     references: tuple[str, ...] = ()
+    form: ImportedForm | None = None  # a web-form submission's fields (issue 5)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class CaseSummary:
     sensitive: bool
     categories: tuple[str, ...]
     tags: tuple[str, ...]
+    anonymised_mode: str | None = None  # "sensitive" or "profile" (issue 5)
 
 
 @dataclass(frozen=True)
@@ -267,3 +269,103 @@ class ErasureLedger(abc.ABC):
 
     @abc.abstractmethod
     def records(self) -> Iterator[ErasureRecord]: ...
+
+
+# Anonymisation and forms (issue 5)
+
+
+@dataclass(frozen=True)
+class ImportedFormValue:
+    """One submitted form field that has no role: kept with its structure."""
+
+    name: str
+    label: str
+    sensitive: bool
+    value: str
+
+
+@dataclass(frozen=True)
+class ImportedForm:
+    form_id: UUID
+    form_version: int
+    values: tuple[ImportedFormValue, ...]
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """A text with personal data replaced by typed placeholders (`<PERSON>`)."""
+
+    text: str
+    replaced: dict[str, int]  # placeholders inserted, by category
+
+
+class Redactor(abc.ABC):
+    """Replaces every piece of personal data the detector finds, and every
+    occurrence of the `known` values (value → category), by typed placeholders.
+
+    Never raises on any text; the result never contains a found or known value.
+    """
+
+    @abc.abstractmethod
+    def redact(self, text: str, known: dict[str, str] | None = None) -> Redaction: ...
+
+
+@dataclass(frozen=True)
+class FormRecord:
+    form_id: UUID
+    workspace_id: UUID
+    inbox_id: UUID
+    name: str
+    version: int
+    fields: tuple[dict[str, object], ...]
+    changed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AnonymisationRecord:
+    """What anonymisation left for statistics: counts and lengths, no content."""
+
+    case_id: UUID
+    workspace_id: UUID
+    mode: str
+    reason: str
+    actor_id: UUID | None
+    job_id: UUID | None
+    anonymised_at: dt.datetime
+    messages: int
+    characters_before: int
+    characters_after: int
+    redactions: int
+    attachments_removed: int
+    fields_removed: int
+    personal_tags_removed: int
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    job_id: UUID
+    workspace_id: UUID
+    status: str
+    total: int
+    anonymised: int
+    skipped: int
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+class AnonymisationViews(abc.ABC):
+    """Projections of anonymisations, forms and bulk jobs."""
+
+    @abc.abstractmethod
+    def forms(self, workspace_id: UUID) -> list[FormRecord]: ...
+
+    @abc.abstractmethod
+    def anonymisations(
+        self, workspace_id: UUID, *, limit: int = 100, offset: int = 0
+    ) -> list[AnonymisationRecord]: ...
+
+    @abc.abstractmethod
+    def anonymisation(self, case_id: UUID) -> AnonymisationRecord | None: ...
+
+    @abc.abstractmethod
+    def job(self, job_id: UUID) -> JobRecord | None: ...

@@ -14,6 +14,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.anonymisation import AnonymisationMode, CaseAnonymisedError
 from domain.errors import (
     CaseAlreadyOpenError,
     CaseClosedError,
@@ -238,6 +239,11 @@ class Case(_Identified):
         self.flag_source: str | None = None
         self.flag_rules: list[str] = []
         self.flag_reason: str | None = None
+        # Anonymisation (issue 5): submitted form fields by message id, and the
+        # mode once the case is anonymised.
+        self.form_fields: dict[UUID, list[dict[str, Any]]] = {}
+        self.anonymisation_mode: str | None = None
+        self.anonymisation_shredded: list[UUID] = []
 
     @property
     def content_owner(self) -> UUID:
@@ -344,6 +350,8 @@ class Case(_Identified):
         self.closed_at = at
 
     def reopen(self, actor_id: UUID, at: dt.datetime) -> None:
+        if self.is_anonymised:
+            raise CaseAnonymisedError(self.id)
         if self.is_open:
             raise CaseAlreadyOpenError(self.id)
         self._reopen(actor_id, at)
@@ -404,6 +412,89 @@ class Case(_Identified):
         self.flag_source = source
         self.flag_reason = reason
 
+
+    # Anonymisation (issue 5)
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymisation_mode is not None
+
+    @event("FormFieldsRecorded")
+    def record_form_fields(
+        self,
+        message_id: UUID,
+        form_id: UUID,
+        form_version: int,
+        fields: list[dict[str, Any]],
+    ) -> None:
+        self.form_fields[message_id] = list(fields)
+
+    def anonymise(
+        self,
+        mode: str,
+        reason: str,
+        actor_id: UUID | None,
+        at: dt.datetime,
+        messages: list[dict[str, Any]],
+        removed_fields: list[dict[str, Any]],
+        counts: dict[str, int],
+        shredded_owner_ids: list[UUID],
+    ) -> None:
+        if self.is_anonymised:
+            raise CaseAnonymisedError(self.id)
+        self._anonymise(
+            mode=AnonymisationMode(mode).value,
+            reason=reason,
+            actor_id=actor_id,
+            at=at,
+            messages=messages,
+            removed_fields=removed_fields,
+            counts=counts,
+            shredded_owner_ids=shredded_owner_ids,
+        )
+
+    @event("Anonymised")
+    def _anonymise(
+        self,
+        mode: str,
+        reason: str,
+        actor_id: UUID | None,
+        at: dt.datetime,
+        messages: list[dict[str, Any]],
+        removed_fields: list[dict[str, Any]],
+        counts: dict[str, int],
+        shredded_owner_ids: list[UUID],
+    ) -> None:
+        """Records what was removed and carries the redacted copy (sealed under
+        its own owner); the original keys are shredded after it is stored."""
+        self.anonymisation_mode = mode
+        self.anonymisation_shredded = list(shredded_owner_ids)
+        self.profile = {}
+        self.subject_id = None
+        if self.is_open:
+            self.status = CaseStatus.CLOSED.value
+            self.closed_at = at
+        removed = {(r["message_id"], r["name"]) for r in removed_fields}
+        for message_id, fields in self.form_fields.items():
+            self.form_fields[message_id] = [
+                f for f in fields if (message_id, f["name"]) not in removed
+            ]
+        if mode == AnonymisationMode.PROFILE:
+            profile_owner = case_profile_owner(self.id)
+            for message in self.messages:
+                if message["author"].owner_id == profile_owner:
+                    message["author"] = PersonalData.erased(profile_owner, "author")
+            return
+        redacted = {entry["message_id"]: entry for entry in messages}
+        for message in self.messages:
+            entry = redacted[message["message_id"]]
+            message["author"] = entry["author"]
+            message["subject_line"] = entry["subject_line"]
+            message["body"] = entry["body"]
+            message["attachments"] = []
+            if message["message_id"] in self.form_fields:
+                self.form_fields[message["message_id"]] = list(entry["fields"])
+        self.personal_tags = []
 
 class CaseAccess(_Identified):
     """One access to a case's content, in a stream of its own.

@@ -17,11 +17,14 @@ from application.ports import (
     SensitivityDetector,
 )
 from application.store import EventStore
+from infrastructure.anonymisation_views import SqlAnonymisationViews
 from infrastructure.db import create_db_engine, metadata
+from infrastructure.detection import RuleBasedDetector
 from infrastructure.eventstore.sealing import ClearPersonalData, SealedPersonalData
 from infrastructure.eventstore.transcoder import BytesAsBase64, SetAsList
 from infrastructure.identifiers import HmacIdentifierHasher, SystemClock
 from infrastructure.ledger import FileErasureLedger
+from infrastructure.redaction import PresidioRedactor
 from infrastructure.settings import ConfigurationError, Settings
 from infrastructure.vault import KeyVault
 from infrastructure.views import SqlReadModels
@@ -125,6 +128,8 @@ def build(
         transcodings=[BytesAsBase64(), SetAsList(), pii],
     )
     views = SqlReadModels(engine, store, vault)
+    anonymisation_views = SqlAnonymisationViews(engine, views, vault)
+    anonymisation_views.register()
     if detector is None and use_default_detector:
         detector = default_detector()
     reads = GroupCommitter(
@@ -141,6 +146,8 @@ def build(
         shredder=VaultShredder(vault),
         ledger=FileErasureLedger(settings.erasure_ledger_path),  # type: ignore[arg-type]
         detector=detector,
+        redactor=PresidioRedactor(detector or RuleBasedDetector()),
+        anonymisation_views=anonymisation_views,
     )
     views.catch_up()
     return Container(settings, engine, vault, store, views, context)

@@ -52,6 +52,8 @@ case_list = sa.Table(
     sa.Column("sensitive", sa.Boolean, nullable=False, default=False),
     sa.Column("categories", sa.Text, nullable=False, default=""),
     sa.Column("tags", sa.Text, nullable=False, default=""),
+    # Anonymisation (issue 5): "sensitive" or "profile" once anonymised.
+    sa.Column("anonymised_mode", sa.String(16)),
     sa.Index("ix_case_list_thread", "workspace_id", "inbox_id", "thread_hash"),
 )
 
@@ -104,6 +106,53 @@ projection_positions = sa.Table(
     metadata,
     sa.Column("projection", sa.String(64), primary_key=True),
     sa.Column("position", sa.BigInteger, nullable=False),
+)
+
+
+# Anonymisation and forms (issue 5)
+
+case_anonymisations = sa.Table(
+    "case_anonymisations",
+    metadata,
+    sa.Column("case_id", sa.String(36), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False),
+    sa.Column("actor_id", sa.String(36)),
+    sa.Column("job_id", sa.String(36)),
+    sa.Column("anonymised_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("messages", sa.Integer, nullable=False),
+    sa.Column("characters_before", sa.Integer, nullable=False),
+    sa.Column("characters_after", sa.Integer, nullable=False),
+    sa.Column("redactions", sa.Integer, nullable=False),
+    sa.Column("attachments_removed", sa.Integer, nullable=False),
+    sa.Column("fields_removed", sa.Integer, nullable=False),
+    sa.Column("personal_tags_removed", sa.Integer, nullable=False),
+)
+
+forms = sa.Table(
+    "forms",
+    metadata,
+    sa.Column("form_id", sa.String(36), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("inbox_id", sa.String(36), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),  # the definition, as JSON
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+anonymisation_jobs = sa.Table(
+    "anonymisation_jobs",
+    metadata,
+    sa.Column("job_id", sa.String(36), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("anonymised", sa.Integer, nullable=False),
+    sa.Column("skipped", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
 )
 
 

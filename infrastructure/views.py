@@ -709,4 +709,5 @@ def _case(row: Any) -> CaseSummary:
         sensitive=row.sensitive,
         categories=tuple(filter(None, row.categories.split(","))),
         tags=tuple(filter(None, row.tags.split("\n"))),
+        anonymised_mode=row.anonymised_mode,
     )
