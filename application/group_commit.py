@@ -21,7 +21,7 @@ from application.errors import AuditWriteError
 
 log = structlog.get_logger(__name__)
 
-SaveBatch = Callable[[Sequence[Any]], None]
+SaveBatch = Callable[[Sequence[Any]], object]
 _STOP = object()
 
 
@@ -42,6 +42,9 @@ class GroupCommitter:
         self._timeout = timeout_seconds
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._projector: threading.Thread | None = None
+        self._projection_due = threading.Event()
+        self._stopping = False
         self._start_lock = threading.Lock()
         self.batches = 0
         self.items = 0
@@ -63,12 +66,26 @@ class GroupCommitter:
             self._queue.put(_STOP)
             self._thread.join(timeout=self._timeout)
             self._thread = None
+        if self._projector is not None:
+            self._stopping = True
+            self._projection_due.set()
+            self._projector.join(timeout=self._timeout)
+            self._projector = None
 
     def _ensure_running(self) -> None:
         if self._thread is not None:
             return
         with self._start_lock:
             if self._thread is None:
+                self._stopping = False
+                if self._after_commit is not None:
+                    self._projector = threading.Thread(
+                        target=self._project,
+                        args=(self._after_commit,),
+                        name="group-commit-views",
+                        daemon=True,
+                    )
+                    self._projector.start()
                 self._thread = threading.Thread(
                     target=self._run, name="group-commit", daemon=True
                 )
@@ -108,8 +125,19 @@ class GroupCommitter:
         for _, done in batch:
             done.set_result(None)
         if self._after_commit is not None:
-            # Projections follow the commit, off the readers' critical path.
+            # Projections follow the commit on a thread of their own: the next
+            # batch never waits for them, and commits made meanwhile are caught
+            # up in one pass.
+            self._projection_due.set()
+
+    def _project(self, after_commit: Callable[[], object]) -> None:
+        while True:
+            self._projection_due.wait()
+            self._projection_due.clear()
+            stopping = self._stopping
             try:
-                self._after_commit()
+                after_commit()
             except Exception as error:
                 log.warning("audit.catch_up_failed", error=type(error).__name__)
+            if stopping:
+                return

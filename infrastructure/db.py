@@ -108,7 +108,6 @@ projection_positions = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
 )
 
-
 # Anonymisation and forms (issue 5)
 
 case_anonymisations = sa.Table(
@@ -155,6 +154,183 @@ anonymisation_jobs = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True)),
 )
 
+# Retention and the tamper-evident access log (issue 8)
+
+audit_leaves = sa.Table(
+    "audit_leaves",
+    metadata,
+    sa.Column("workspace_id", sa.String(36), primary_key=True),
+    sa.Column("leaf_index", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("notification_id", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("leaf_hash", sa.LargeBinary, nullable=False),
+    sa.Column("leaf", sa.LargeBinary),  # canonical JSON; NULL once purged
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Index("ix_audit_leaves_period", "workspace_id", "period"),
+)
+
+audit_checkpoints = sa.Table(
+    "audit_checkpoints",
+    metadata,
+    sa.Column("workspace_id", sa.String(36), primary_key=True),
+    sa.Column("tree_size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("root_hash", sa.LargeBinary, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+retention_runs = sa.Table(
+    "retention_runs",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("completed_at", sa.DateTime(timezone=True)),
+    sa.Column("counts", sa.Text, nullable=False, default="{}"),
+)
+
+purged_log_periods = sa.Table(
+    "purged_log_periods",
+    metadata,
+    sa.Column("workspace_id", sa.String(36), primary_key=True),
+    sa.Column("period", sa.String(7), primary_key=True),
+    sa.Column("run_id", sa.String(36), nullable=False),
+    sa.Column("purged_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Access governance (issue 7)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("user_id", sa.String(36), primary_key=True),
+    sa.Column("account_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False),
+    sa.Column("email_digest", sa.String(64), nullable=False),
+    sa.Column("has_password", sa.Boolean, nullable=False),
+    sa.Column("second_factor", sa.Boolean, nullable=False),
+    sa.Index("ix_accounts_email", "workspace_id", "email_digest"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("session_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(36), nullable=False, index=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False),
+    sa.Column("second_factor", sa.Boolean, nullable=False),
+    sa.Column("country", sa.String(8)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked", sa.Boolean, nullable=False),
+)
+
+governance_policies = sa.Table(
+    "governance_policies",
+    metadata,
+    sa.Column("workspace_id", sa.String(36), primary_key=True),
+    sa.Column("settings", sa.Text, nullable=False),
+)
+
+security_events = sa.Table(
+    "security_events",
+    metadata,
+    sa.Column("notification_id", sa.BigInteger, primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("user_id", sa.String(36)),
+    sa.Column("country", sa.String(8)),
+    sa.Column("detail", sa.String(200), nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+legal_basis_ledger = sa.Table(
+    "legal_basis_ledger",
+    metadata,
+    sa.Column("notification_id", sa.BigInteger, primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("grantor_id", sa.String(36)),
+    sa.Column("grantee_id", sa.String(36), nullable=False, index=True),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("case_id", sa.String(36)),
+    sa.Column("role", sa.String(16)),
+    sa.Column("purpose", sa.String(200), nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+# Access requests and the portal (issue 6)
+
+access_requests = sa.Table(
+    "access_requests",
+    metadata,
+    sa.Column("request_id", sa.String(36), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("extended", sa.Boolean, nullable=False),
+    sa.Column("assignee_id", sa.String(36)),
+    sa.Column("group_id", sa.String(36), nullable=False, index=True),
+    sa.Column("identities_total", sa.Integer, nullable=False),
+    sa.Column("identities_proven", sa.Integer, nullable=False),
+    sa.Column("kinds", sa.String(200), nullable=False),
+)
+
+access_request_identities = sa.Table(
+    "access_request_identities",
+    metadata,
+    sa.Column("request_id", sa.String(36), primary_key=True),
+    sa.Column("identity_id", sa.String(36), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False, index=True),
+    sa.Column("proven", sa.Boolean, nullable=False),
+)
+
+access_request_codes = sa.Table(
+    "access_request_codes",
+    metadata,
+    sa.Column("notification_id", sa.BigInteger, primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_access_request_codes_digest", "workspace_id", "digest", "sent_at"),
+)
+
+access_request_exports = sa.Table(
+    "access_request_exports",
+    metadata,
+    sa.Column("export_id", sa.String(36), primary_key=True),
+    sa.Column("request_id", sa.String(36), nullable=False, index=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("content_sha256", sa.String(64), nullable=False),
+)
+
+access_request_export_subjects = sa.Table(
+    "access_request_export_subjects",
+    metadata,
+    sa.Column("export_id", sa.String(36), primary_key=True),
+    sa.Column("subject_id", sa.String(36), primary_key=True, index=True),
+)
+
+# Authors of inbound messages by blind-index digest, so a person who wrote in
+# someone else's case is found too.
+case_authors = sa.Table(
+    "case_authors",
+    metadata,
+    sa.Column("workspace_id", sa.String(36), primary_key=True),
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("case_id", sa.String(36), primary_key=True, index=True),
+)
+
 
 def sqlalchemy_url(database_url: str) -> str:
     if database_url.startswith(("postgresql://", "postgres://")):
@@ -182,4 +358,6 @@ def create_db_engine(database_url: str) -> Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # Connections above pool_size are closed on return: a pool smaller than the
+    # number of concurrent readers reconnects on every burst of reads.
+    return sa.create_engine(url, pool_size=32, max_overflow=16, pool_pre_ping=True)

@@ -52,6 +52,8 @@ log = structlog.get_logger(__name__)
 
 PROJECTION = "views"
 ViewHandler = Callable[[Connection, "ProjectedEvent"], None]
+# Called with each access-log row as written (issue 8 hashes it into the log).
+LogListener = Callable[[Connection, "ProjectedEvent", dict[str, Any]], None]
 BATCH = 1000
 
 
@@ -72,6 +74,10 @@ class ProjectedEvent:
         with sealing_context(event_context(self.originator_id, self.version)):
             return self._decode(self._raw.get(name))
 
+    def stored(self, name: str) -> Any:
+        """A field exactly as stored, still sealed: to commit to it unopened."""
+        return self._raw.get(name)
+
 
 class SqlReadModels(ReadModels):
     def __init__(self, engine: Engine, store: EventStore, vault: KeyVault) -> None:
@@ -89,6 +95,8 @@ class SqlReadModels(ReadModels):
             inboxes,
             workspaces,
         ]
+        self._log_listeners: list[LogListener] = []
+        self._followers: dict[str, list[ViewHandler]] = {}
         self._handlers: dict[str, ViewHandler] = {
             "Workspace.Created": self._workspace_created,
             "Inbox.Created": self._inbox_created,
@@ -115,6 +123,16 @@ class SqlReadModels(ReadModels):
         """Tables a capability's handlers fill: emptied on rebuild."""
         self._tables.extend(tables)
 
+    def add_log_listener(self, listener: LogListener) -> None:
+        """Runs `listener` after each access-log row, in the same transaction."""
+        self._log_listeners.append(listener)
+
+    def add_follower(self, kind: str, handler: ViewHandler) -> None:
+        """Runs `handler` after the main handler of `kind` (if any), in the same
+        transaction: lets a capability react to events another one projects, such
+        as an erasure that must also clean the capability's own tables."""
+        self._followers.setdefault(kind, []).append(handler)
+
     def add_handler(self, kind: str, handler: ViewHandler) -> None:
         """Lets a capability project its own events (kind: "Aggregate.Event").
 
@@ -138,8 +156,11 @@ class SqlReadModels(ReadModels):
         workspace_id: UUID | None = None,
         client_address: PersonalData | None = None,
         country: str | None = None,
+        at: dt.datetime | None = None,
     ) -> None:
-        """Adds an access-log entry for a touch of personal data."""
+        """Adds an access-log entry for a touch of personal data. `at` is when it
+        happened by the application's clock (default: the event's timestamp); a
+        client address must be sealed under that moment's log-period key."""
         self._log(
             c,
             e,
@@ -151,6 +172,7 @@ class SqlReadModels(ReadModels):
             client_address=client_address,
             country=country,
             workspace_id=workspace_id,
+            at=at,
         )
 
     # Catching up
@@ -218,6 +240,8 @@ class SqlReadModels(ReadModels):
                 handler = self._handlers.get(event.kind)
                 if handler is not None:
                     handler(connection, event)
+                for follower in self._followers.get(event.kind, ()):
+                    follower(connection, event)
         return True
 
     # Handlers
@@ -449,6 +473,7 @@ class SqlReadModels(ReadModels):
             client_address=e["client_address"],
             country=e["country"],
             at=e["read_at"],
+            workspace_id=e["workspace_id"],
         )
 
     def _update_case(self, c: Connection, e: ProjectedEvent, **values: Any) -> None:
@@ -475,7 +500,8 @@ class SqlReadModels(ReadModels):
     ) -> None:
         occurred_at = at or e["timestamp"]
         workspace = None if workspace_id is None else str(workspace_id)
-        if case_id is not None:
+        # A read already names its workspace and subject: no lookup per read.
+        if case_id is not None and (workspace is None or subject_id is None):
             row = c.execute(
                 sa.select(case_list.c.workspace_id, case_list.c.subject_id).where(
                     case_list.c.case_id == str(case_id)
@@ -495,21 +521,22 @@ class SqlReadModels(ReadModels):
                 client_address.text().encode(),
                 f"access_log/{e.id}",
             )
-        c.execute(
-            sa.insert(access_log).values(
-                notification_id=e.id,
-                workspace_id=workspace,
-                action=action,
-                case_id=None if case_id is None else str(case_id),
-                subject_id=None if subject_id is None else str(subject_id),
-                actor_id=None if actor_id is None else str(actor_id),
-                purpose=(purpose or "")[:200],
-                client_address=sealed_address,
-                country=country,
-                period=log_period_label(occurred_at),
-                occurred_at=occurred_at,
-            )
-        )
+        entry = {
+            "notification_id": e.id,
+            "workspace_id": workspace,
+            "action": action,
+            "case_id": None if case_id is None else str(case_id),
+            "subject_id": None if subject_id is None else str(subject_id),
+            "actor_id": None if actor_id is None else str(actor_id),
+            "purpose": (purpose or "")[:200],
+            "client_address": sealed_address,
+            "country": country,
+            "period": log_period_label(occurred_at),
+            "occurred_at": occurred_at,
+        }
+        c.execute(sa.insert(access_log).values(**entry))
+        for listener in self._log_listeners:
+            listener(c, e, entry)
 
     # Queries
 
