@@ -28,6 +28,7 @@ OUTPUT = REPO_ROOT / "var" / "bench" / "detection.json"
 PRESIDIO_SENSITIVE_TYPES = frozenset({"CREDIT_CARD", "IBAN_CODE"})
 PRESIDIO_MIN_SCORE = 0.5
 MAX_MESSAGES = 6000
+ROUNDS = 3
 LINEAR_SIZES = (1_000, 100_000, 10_000_000)
 
 
@@ -48,12 +49,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     messages, source = _benchmark_messages(evaluation, arguments.messages)
     print(f"{len(messages)} messages from {source}")
 
-    ours_rate = _messages_per_second(detector.scan, messages)
-    presidio_rate = _messages_per_second(
-        lambda text: presidio.analyze(text=text, language="en"), messages
+    ours_rate, presidio_rate = _interleaved_rates(
+        detector.scan,
+        lambda text: presidio.analyze(text=text, language="en"),
+        messages,
     )
-    print(f"gdprkit   {ours_rate:>10,.0f} messages/s")
-    print(f"presidio  {presidio_rate:>10,.0f} messages/s")
+    print(f"gdprkit   {ours_rate:>10,.0f} messages per CPU second")
+    print(f"presidio  {presidio_rate:>10,.0f} messages per CPU second")
     print(f"ratio     {ours_rate / presidio_rate:>10.1f}x")
 
     cases = _labelled_cases(evaluation)
@@ -65,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     linear = _linear_timings(detector.scan, messages)
     for size, seconds in linear.items():
         print(
-            f"  {size:>10,} characters: {seconds:8.3f} s  "
+            f"  {size:>10,} characters: {seconds:8.3f} CPU s  "
             f"({seconds / size * 1e9:,.0f} ns per character)"
         )
     result = {
@@ -89,13 +91,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 def _refuse_network() -> None:
     original_connect = socket.socket.connect
 
-    def loopback_only(self: socket.socket, address: Any) -> Any:
+    def loopback_only(self: socket.socket, address: Any) -> None:
         host = address[0] if isinstance(address, tuple) else address
         if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost"):
             raise OSError(f"benchmark refuses network access to {host}")
-        return original_connect(self, address)
+        original_connect(self, address)
 
-    socket.socket.connect = loopback_only  # type: ignore[method-assign]
+    socket.socket.connect = loopback_only  # type: ignore[method-assign,assignment]
 
 
 def _pin_to_one_core() -> None:
@@ -120,7 +122,8 @@ def _presidio_analyzer() -> Any:
     )
 
     # The bundled public-suffix snapshot, never a download.
-    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=cache)
+    offline = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=cache)
+    tldextract.extract = offline  # type: ignore[assignment]
     provider = NlpEngineProvider(
         nlp_configuration={
             "nlp_engine_name": "no_op",
@@ -158,13 +161,31 @@ def _benchmark_messages(evaluation: Any, limit: int) -> tuple[list[str], str]:
     return messages + corpus[::stride][:limit], "the hand-written set and corpora"
 
 
-def _messages_per_second(scan: Callable[[str], object], messages: list[str]) -> float:
+def _interleaved_rates(
+    ours: Callable[[str], object],
+    theirs: Callable[[str], object],
+    messages: list[str],
+) -> tuple[float, float]:
+    """Messages per CPU second for both, best of alternating rounds. CPU time
+    rather than wall time, and alternation, keep the ratio fair on a machine
+    that other work is also using."""
     for message in messages[:50]:
-        scan(message)  # warm caches and lazy loading outside the timing
-    started = time.perf_counter()
+        ours(message)  # warm caches and lazy loading outside the timing
+        theirs(message)
+    best_ours = best_theirs = 0.0
+    for _ in range(ROUNDS):
+        best_ours = max(best_ours, _messages_per_cpu_second(ours, messages))
+        best_theirs = max(best_theirs, _messages_per_cpu_second(theirs, messages))
+    return best_ours, best_theirs
+
+
+def _messages_per_cpu_second(
+    scan: Callable[[str], object], messages: list[str]
+) -> float:
+    started = time.process_time()
     for message in messages:
         scan(message)
-    return len(messages) / (time.perf_counter() - started)
+    return len(messages) / (time.process_time() - started)
 
 
 def _labelled_cases(evaluation: Any) -> list[Any]:
@@ -213,9 +234,9 @@ def _linear_timings(
     timings = {}
     for size in LINEAR_SIZES:
         text = (block * (size // len(block) + 1))[:size]
-        started = time.perf_counter()
+        started = time.process_time()
         scan(text)
-        timings[size] = time.perf_counter() - started
+        timings[size] = time.process_time() - started
     return timings
 
 

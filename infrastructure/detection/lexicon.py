@@ -28,6 +28,11 @@ from domain.sensitivity import Category
 from infrastructure.detection.hits import Hit
 from infrastructure.detection.normalise import NormalisedText
 
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 LANGUAGES = ("nb", "nn", "en")
 SPECIAL_CATEGORIES = (
     Category.HEALTH,
@@ -56,21 +61,23 @@ _MEMBERSHIP_ONLY = frozenset(
 # Frequent words that are clearly one language: a Norwegian term such as "same"
 # (Sami) is an everyday English word, so each language's terms are used only
 # when the text is written in that language.
-_LANGUAGE_MARKERS = re.compile(
-    r"(?<!\w)(?:(?P<no>jeg|eg|ikke|ikkje|og|er|det|på|har|til|som|av|ein|eit|et|"
-    r"vi|dere|dykk|hei|takk|kva|hva|kor|hvordan|korleis|eller|kan|vil|skal|må|"
-    r"også|òg|meg|deg|min|mitt|mi|når|fra|frå|etter|bare|berre|veldig|nå|hos|"
-    r"mine|dette|denne|ble|vart|blei|fikk|fekk|mye|mykje|noe|noko)"
-    r"|(?P<en>the|and|is|are|you|your|my|it|this|that|have|has|was|with|not|"
-    r"can't|don't|i'm|i've|please|thanks|thank|what|when|how|would|could|there|"
-    r"from|they|will|been|of|on|an|me|to|just|why|our|we|it's|be|do|did|get))"
-    r"(?!\w)"
+_NORWEGIAN_MARKERS = frozenset(
+    _words(
+        """jeg eg ikke ikkje og er det på har til som av ein eit et vi dere dykk
+        hei takk kva hva kor hvordan korleis eller kan vil skal må også òg meg deg
+        min mitt mi når fra frå etter bare berre veldig nå hos mine dette denne ble
+        vart blei fikk fekk mye mykje noe noko"""
+    )
 )
+_ENGLISH_MARKERS = frozenset(
+    _words(
+        """the and is are you your my it this that have has was with not can't
+        don't i'm i've please thanks thank what when how would could there from
+        they will been of on an me to just why our we it's be do did get"""
+    )
+)
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _LANGUAGE_SAMPLE = 20_000
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
 
 
 # Endings a lexicon stem may take in bokmål, nynorsk and English, so one stem
@@ -232,9 +239,9 @@ def find_lexicon_hits(norm: NormalisedText) -> list[Hit]:
 def written_in(lower: str) -> frozenset[str]:
     """The languages whose lexicons apply: those with a fair share of marker
     words in the text, or all of them when the text has too few to tell."""
-    markers = _LANGUAGE_MARKERS.findall(lower, 0, _LANGUAGE_SAMPLE)
-    norwegian = sum(1 for found_no, _ in markers if found_no)
-    english = len(markers) - norwegian
+    words = _WORD.findall(lower, 0, _LANGUAGE_SAMPLE)
+    norwegian = sum(1 for word in words if word in _NORWEGIAN_MARKERS)
+    english = sum(1 for word in words if word in _ENGLISH_MARKERS)
     if norwegian == 0 and english == 0:
         return frozenset(LANGUAGES)
     languages: set[str] = set()

@@ -14,8 +14,10 @@ from infrastructure.detection.hits import Hit
 from infrastructure.detection.normalise import NormalisedText
 
 _LETTERS = r"[^\W\d_]"
+# The look-behind comes after the first letter so the regex engine can skip
+# ahead to capital letters instead of trying every position.
 _CAPITALISED = re.compile(
-    rf"(?<![\w'-])[A-ZÆØÅÄÖÜÉ]{_LETTERS}*(?:[-'][A-ZÆØÅÄÖÜÉa-zæøåäöüé]{_LETTERS}*)?"
+    rf"[A-ZÆØÅÄÖÜÉ](?<![\w'-].){_LETTERS}*(?:[-'][A-ZÆØÅÄÖÜÉa-zæøåäöüé]{_LETTERS}*)?"
 )
 _NEXT_WORD = re.compile(rf" {{1,2}}({_LETTERS}+(?:-{_LETTERS}+)?)(?![\w@'])")
 _TITLE = re.compile(
