@@ -18,6 +18,7 @@ from application.ports import (
 )
 from application.store import EventStore
 from infrastructure.anonymisation_views import SqlAnonymisationViews
+from infrastructure.audit.wiring import install as install_audit
 from infrastructure.db import create_db_engine, metadata
 from infrastructure.detection import RuleBasedDetector
 from infrastructure.eventstore.sealing import ClearPersonalData, SealedPersonalData
@@ -128,6 +129,7 @@ def build(
         transcodings=[BytesAsBase64(), SetAsList(), pii],
     )
     views = SqlReadModels(engine, store, vault)
+    audit_extras = install_audit(views, engine, settings)
     anonymisation_views = SqlAnonymisationViews(engine, views, vault)
     anonymisation_views.register()
     if detector is None and use_default_detector:
@@ -150,7 +152,7 @@ def build(
         anonymisation_views=anonymisation_views,
     )
     views.catch_up()
-    return Container(settings, engine, vault, store, views, context)
+    return Container(settings, engine, vault, store, views, context, audit_extras)
 
 
 def default_detector() -> SensitivityDetector | None:

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     group_commit_window_ms: float = 2.0
     public_url: str = "http://127.0.0.1:8000"
     seal_personal_data: bool = True  # False only in benchmarks, as the baseline
+    # Retention and the tamper-evident log (issue 8)
+    signing_key: str = Field(default="", repr=False)  # Ed25519 seed, base64
+    signing_key_file: Path | None = None
+    checkpoint_interval_minutes: float = 5.0
+    purge_interval_minutes: float = 60.0
 
     @model_validator(mode="after")
     def _default_paths(self) -> Settings:
@@ -71,6 +76,10 @@ class Settings(BaseSettings):
         return self._key(
             "blind_index_key", "blind-index.key", "GDPRKIT_BLIND_INDEX_KEY"
         )
+
+    def signing_key_bytes(self) -> bytes:
+        """The 32-byte Ed25519 seed that signs the access log's checkpoints."""
+        return self._key("signing_key", "signing.key", "GDPRKIT_SIGNING_KEY")
 
     def operator_token_value(self) -> str:
         """The platform operator's token: the only credential that creates

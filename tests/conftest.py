@@ -103,6 +103,7 @@ def make_settings(
         "master_key": random_key(),
         "blind_index_key": random_key(),
         "operator_token": random_key(),
+        "signing_key": random_key(),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
