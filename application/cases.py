@@ -11,6 +11,11 @@ from uuid import UUID, uuid4
 from application.casework import load_for_change, require_case, save_change
 from application.context import Context
 from application.errors import ConflictError, NotFoundError
+from application.legal_basis import (
+    AccessConfirmation,
+    confirm,
+    has_case_access_basis,
+)
 from application.ports import (
     CaseSummary,
     ImportedDialog,
@@ -19,6 +24,7 @@ from application.ports import (
 )
 from application.sensitivity import flag_new_messages
 from application.workspaces import require_inbox, require_user
+from domain.accounts import LegalBasis, LegalBasisScope
 from domain.errors import DomainError
 from domain.forms import sealed_form_value
 from domain.model import (
@@ -402,12 +408,42 @@ def attachment_content(
 
 
 def assign_case(
-    ctx: Context, actor: UserRecord, case_id: UUID, assignee_id: UUID
+    ctx: Context,
+    actor: UserRecord,
+    case_id: UUID,
+    assignee_id: UUID,
+    legal_basis: AccessConfirmation | None = None,
 ) -> None:
+    """Assigns the case; a user new to it needs a legal basis (422 without)."""
     require_user(ctx, actor.workspace_id, assignee_id)
     case = load_for_change(ctx, actor.workspace_id, case_id)
+    basis = _case_basis(ctx, actor, case_id, assignee_id, legal_basis, "assigning")
     case.assign(assignee_id=assignee_id, actor_id=actor.user_id)
-    save_change(ctx, case)
+    save_change(ctx, case, *basis)
+
+
+def _case_basis(
+    ctx: Context,
+    actor: UserRecord,
+    case_id: UUID,
+    grantee_id: UUID,
+    confirmation: AccessConfirmation | None,
+    verb: str,
+) -> list[LegalBasis]:
+    if has_case_access_basis(ctx, grantee_id, case_id):
+        return []
+    return [
+        confirm(
+            ctx,
+            confirmation,
+            workspace_id=actor.workspace_id,
+            grantor_id=actor.user_id,
+            grantee_id=grantee_id,
+            scope=LegalBasisScope.CASE,
+            what=f"{verb} a case to a user who never had access to it",
+            case_id=case_id,
+        )
+    ]
 
 
 def forward_case(
@@ -417,19 +453,27 @@ def forward_case(
     *,
     recipient_id: UUID | None = None,
     recipient_address: str | None = None,
+    legal_basis: AccessConfirmation | None = None,
 ) -> None:
+    """Forwards to a user or an address; a user new to the case needs a legal
+    basis (422 without)."""
     if recipient_id is None and not recipient_address:
         raise ConflictError("forwarding needs a recipient user or address")
     if recipient_id is not None:
         require_user(ctx, actor.workspace_id, recipient_id)
     case = load_for_change(ctx, actor.workspace_id, case_id)
+    basis = (
+        []
+        if recipient_id is None
+        else _case_basis(ctx, actor, case_id, recipient_id, legal_basis, "forwarding")
+    )
     recipient = (
         PersonalData(case.content_owner, "forward_recipient", recipient_address)
         if recipient_address
         else None
     )
     case.forward(recipient_id=recipient_id, recipient=recipient, actor_id=actor.user_id)
-    save_change(ctx, case)
+    save_change(ctx, case, *basis)
 
 
 def tag_case(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from application.context import Context
@@ -24,8 +25,9 @@ def load_for_change(ctx: Context, workspace_id: UUID, case_id: UUID) -> Case:
     return case
 
 
-def save_change(ctx: Context, case: Case) -> None:
+def save_change(ctx: Context, case: Case, *others: Any) -> None:
+    """Saves the case with any records of the same change, in one transaction."""
     try:
-        ctx.save(case)
+        ctx.save(case, *others)
     except DomainError as error:
         raise ConflictError(str(error)) from error

@@ -9,7 +9,9 @@ from uuid import UUID, uuid4
 
 from application.context import Context
 from application.errors import ForbiddenError, NotFoundError, UnauthenticatedError
+from application.legal_basis import OPERATOR_PURPOSE, AccessConfirmation, confirm
 from application.ports import InboxRecord, UserRecord, WorkspaceRecord
+from domain.accounts import LegalBasisScope
 from domain.model import Channel, Inbox, Role, User, Workspace
 from domain.personal_data import PersonalData
 
@@ -56,9 +58,25 @@ def create_user(
     email: str,
     role: str,
     created_by: UUID | None,
+    legal_basis: AccessConfirmation | None = None,
 ) -> IssuedUser:
+    """Creates a user with an API token, and records the legal basis of the
+    access. A user acting (`created_by`) must confirm it (LegalBasisRequiredError,
+    422); the platform operator's bootstrap records the operator's purpose."""
     require_workspace(ctx, workspace_id)
     user_id = uuid4()
+    if created_by is None and legal_basis is None:
+        legal_basis = AccessConfirmation(OPERATOR_PURPOSE)
+    basis = confirm(
+        ctx,
+        legal_basis,
+        workspace_id=workspace_id,
+        grantor_id=created_by,
+        grantee_id=user_id,
+        scope=LegalBasisScope.ACCOUNT,
+        what="creating a user",
+        role=Role.parse(role).value,
+    )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     user = User(
         aggregate_id=user_id,
@@ -69,8 +87,37 @@ def create_user(
         token_hash=hash_token(token),
         created_by=created_by,
     )
-    ctx.save(user)
+    ctx.save(user, basis)
     return IssuedUser(user_id, token)
+
+
+def grant_role(
+    ctx: Context,
+    actor: UserRecord,
+    user_id: UUID,
+    role: str,
+    legal_basis: AccessConfirmation | None,
+) -> None:
+    """Gives a user of the actor's workspace another role, with its legal basis
+    (LegalBasisRequiredError, 422, without one; NotFoundError for other
+    workspaces)."""
+    require_user(ctx, actor.workspace_id, user_id)
+    new_role = Role.parse(role).value
+    basis = confirm(
+        ctx,
+        legal_basis,
+        workspace_id=actor.workspace_id,
+        grantor_id=actor.user_id,
+        grantee_id=user_id,
+        scope=LegalBasisScope.ROLE,
+        what=f"granting the role {new_role}",
+        role=new_role,
+    )
+    user: User = ctx.store.get(user_id)
+    user.grant_role(role=new_role, actor_id=actor.user_id)
+    # A role granted twice needs no second ledger entry; the grant still counts.
+    pending = [] if basis.id in ctx.store.repository else [basis]
+    ctx.save(user, *pending)
 
 
 def authenticate(ctx: Context, token: str) -> UserRecord:

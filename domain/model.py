@@ -136,6 +136,10 @@ class User(_Identified):
     def issue_token(self, token_hash: str) -> None:
         self.token_hash = token_hash
 
+    @event("RoleGranted")
+    def grant_role(self, role: str, actor_id: UUID) -> None:
+        self.role = Role.parse(role).value
+
 
 class DataSubject(_Identified):
     """A customer, known by one or more channel identities."""

@@ -23,6 +23,7 @@ from infrastructure.db import create_db_engine, metadata
 from infrastructure.detection import RuleBasedDetector
 from infrastructure.eventstore.sealing import ClearPersonalData, SealedPersonalData
 from infrastructure.eventstore.transcoder import BytesAsBase64, SetAsList
+from infrastructure.governance import GovernanceProjection, access_governance
 from infrastructure.identifiers import HmacIdentifierHasher, SystemClock
 from infrastructure.ledger import FileErasureLedger
 from infrastructure.redaction import PresidioRedactor
@@ -129,6 +130,7 @@ def build(
         transcodings=[BytesAsBase64(), SetAsList(), pii],
     )
     views = SqlReadModels(engine, store, vault)
+    GovernanceProjection(views).register()
     audit_extras = install_audit(views, engine, settings)
     anonymisation_views = SqlAnonymisationViews(engine, views, vault)
     anonymisation_views.register()
@@ -152,7 +154,9 @@ def build(
         anonymisation_views=anonymisation_views,
     )
     views.catch_up()
-    return Container(settings, engine, vault, store, views, context, audit_extras)
+    container = Container(settings, engine, vault, store, views, context, audit_extras)
+    container.extras["governance"] = access_governance(context, engine, settings)
+    return container
 
 
 def default_detector() -> SensitivityDetector | None:

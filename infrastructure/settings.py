@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     group_commit_window_ms: float = 2.0
     public_url: str = "http://127.0.0.1:8000"
     seal_personal_data: bool = True  # False only in benchmarks, as the baseline
+    # Access governance (issue 7). Forced HTTPS is on in production and cannot
+    # be turned off there; elsewhere it is off unless set (local development).
+    force_https: bool | None = None
+    hsts_max_age: int = 63_072_000  # two years
+    trusted_proxies: str = ""  # comma-separated addresses or CIDR blocks
+    session_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # Retention and the tamper-evident log (issue 8)
     signing_key: str = Field(default="", repr=False)  # Ed25519 seed, base64
     signing_key_file: Path | None = None
@@ -57,7 +63,18 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'gdprkit.db'}"
         if self.erasure_ledger_path is None:
             self.erasure_ledger_path = self.data_dir / "erasure-ledger.jsonl"
+        if self.force_https is False and self.environment == "production":
+            raise ConfigurationError(
+                "GDPRKIT_FORCE_HTTPS=false is for local development only, never "
+                "production"
+            )
         return self
+
+    @property
+    def https_only(self) -> bool:
+        if self.force_https is None:
+            return self.environment == "production"
+        return self.force_https
 
     @property
     def is_postgres(self) -> bool:

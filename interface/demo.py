@@ -15,6 +15,7 @@ from faker import Faker
 
 from application import cases
 from application import workspaces as ws
+from application.legal_basis import AccessConfirmation
 from application.ports import ImportedDialog, ImportedMessage, ImportedSubject
 from infrastructure.bootstrap import Container
 
@@ -68,6 +69,7 @@ def _create(container: Container, tokens_path: os.PathLike[str]) -> None:
         email=fake.email(),
         role="agent",
         created_by=admin.user_id,
+        legal_basis=AccessConfirmation("answers the demo inboxes' customer cases"),
     )
     auditor = ws.create_user(
         ctx,
@@ -76,6 +78,7 @@ def _create(container: Container, tokens_path: os.PathLike[str]) -> None:
         email=fake.email(),
         role="auditor",
         created_by=admin.user_id,
+        legal_basis=AccessConfirmation("audits who read the demo customer cases"),
     )
     email_inbox = ws.create_inbox(ctx, workspace_id, "Kundeservice e-post", "email")
     chat_inbox = ws.create_inbox(ctx, workspace_id, "Chat", "chat")

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from application import workspaces as ws
 from application.context import Context
+from application.legal_basis import AccessConfirmation
 from application.ports import (
     ImportedAttachment,
     ImportedDialog,
@@ -18,6 +19,9 @@ from application.ports import (
 )
 
 _counter = itertools.count(1)
+
+# The confirmation an administrator gives when granting access (issue 7.3).
+NEEDED = AccessConfirmation("needs access to resolve the inbox's support cases")
 
 
 def unique(prefix: str) -> str:
@@ -47,6 +51,7 @@ def world(ctx: Context, channel: str = "email") -> World:
             email=unique("user") + "@example.test",
             role=role,
             created_by=None,
+            legal_basis=NEEDED,
         )
         for role in ("administrator", "agent", "auditor")
     }

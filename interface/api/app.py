@@ -28,19 +28,22 @@ from application.ports import (
 )
 from domain.model import Role
 from infrastructure.bootstrap import Container
-from interface.api import problems
+from interface.api import problems, routes_governance
 from interface.api import schemas as s
 from interface.api.deps import (
     STAFF,
     BodySizeLimit,
     Credentials,
     User,
+    confirmation,
     in_workspace,
     read_context,
 )
+from interface.api.governance import ForceHttps, governance_of
 
 # Each capability adds its own APIRouter module here (interface/api/routes_*.py).
 ROUTERS: list[APIRouter] = []
+ROUTERS.append(routes_governance.router)
 
 
 def create_app(container: Container) -> FastAPI:
@@ -57,6 +60,12 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        ForceHttps,
+        enabled=settings.https_only,
+        hsts_max_age=settings.hsts_max_age,
+        trusted_proxies=governance_of(container).guard.trusted_proxies,
+    )
 
     reader = read_context
     staff = STAFF
@@ -132,7 +141,8 @@ def create_app(container: Container) -> FastAPI:
     def create_user(
         workspace_id: UUID, body: s.UserCreate, user: User
     ) -> s.UserCreated:
-        """Creates a user; the token in the answer is shown only this once."""
+        """Creates a user; the token in the answer is shown only this once.
+        `legal_basis` is required (422 without): why the user needs access."""
         in_workspace(user, workspace_id, Role.ADMINISTRATOR)
         issued = ws.create_user(
             ctx,
@@ -141,6 +151,7 @@ def create_app(container: Container) -> FastAPI:
             email=body.email,
             role=body.role,
             created_by=user.user_id,
+            legal_basis=confirmation(body.legal_basis),
         )
         return s.UserCreated(user_id=issued.user_id, token=issued.token)
 
@@ -256,13 +267,17 @@ def create_app(container: Container) -> FastAPI:
 
     @app.post("/v1/workspaces/{workspace_id}/cases/{case_id}/assign", status_code=204)
     def assign(workspace_id: UUID, case_id: UUID, body: s.Assign, user: User) -> None:
-        """Assigns the case to a user of the workspace."""
+        """Assigns the case to a user of the workspace; a user new to the case
+        needs `legal_basis` (422 without)."""
         in_workspace(user, workspace_id, *staff)
-        cases.assign_case(ctx, user, case_id, body.assignee_id)
+        cases.assign_case(
+            ctx, user, case_id, body.assignee_id, confirmation(body.legal_basis)
+        )
 
     @app.post("/v1/workspaces/{workspace_id}/cases/{case_id}/forward", status_code=204)
     def forward(workspace_id: UUID, case_id: UUID, body: s.Forward, user: User) -> None:
-        """Forwards the case to a user or an external address."""
+        """Forwards the case to a user or an external address; a user new to the
+        case needs `legal_basis` (422 without)."""
         in_workspace(user, workspace_id, *staff)
         cases.forward_case(
             ctx,
@@ -270,6 +285,7 @@ def create_app(container: Container) -> FastAPI:
             case_id,
             recipient_id=body.recipient_id,
             recipient_address=body.recipient_address,
+            legal_basis=confirmation(body.legal_basis),
         )
 
     @app.post("/v1/workspaces/{workspace_id}/cases/{case_id}/tags", status_code=204)

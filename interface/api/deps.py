@@ -15,10 +15,14 @@ from application import cases
 from application import workspaces as ws
 from application.context import Context
 from application.errors import NotFoundError, UnauthenticatedError
+from application.governance import Admission
+from application.legal_basis import AccessConfirmation
 from application.ports import UserRecord
 from domain.model import Role
 from infrastructure.bootstrap import Container
 from interface.api import problems
+from interface.api.governance import SESSION_COOKIE, admit_request
+from interface.api.schemas import LegalBasisIn
 
 STAFF = (Role.ADMINISTRATOR, Role.AGENT)
 
@@ -87,10 +91,16 @@ async def _empty_receive() -> Message:
 
 
 def current_user(request: Request, credentials: Credentials) -> UserRecord:
-    if credentials is None:
+    """The caller, admitted by access governance (issue 7): API token or session
+    (bearer or cookie), test-workspace expiry, EU/EEA firewall, second factor."""
+    token = (
+        credentials.credentials
+        if credentials is not None
+        else request.cookies.get(SESSION_COOKIE)
+    )
+    if not token:
         raise UnauthenticatedError("send a bearer token: Authorization: Bearer …")
-    container: Container = request.app.state.container
-    return ws.authenticate(container.context, credentials.credentials)
+    return admit_request(request, token).user
 
 
 # Module level, not inside create_app: with postponed annotations FastAPI resolves
@@ -120,5 +130,14 @@ def in_workspace(user: UserRecord, workspace_id: UUID, *roles: Role) -> None:
 
 
 def read_context(user: UserRecord, request: Request, purpose: str) -> cases.ReadContext:
+    admission = getattr(request.state, "admission", None)
+    if isinstance(admission, Admission):
+        client = admission.client
+        return cases.ReadContext(user, purpose, client.address, client.country)
     address = request.client.host if request.client else None
     return cases.ReadContext(user, purpose, address, None)
+
+
+def confirmation(given: LegalBasisIn | None) -> AccessConfirmation | None:
+    """The legal-basis confirmation of a request body, for the application."""
+    return None if given is None else AccessConfirmation(given.purpose)

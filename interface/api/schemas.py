@@ -54,10 +54,18 @@ class InboxOut(BaseModel):
     channel: str
 
 
+class LegalBasisIn(Strict):
+    """The acting user's confirmation that the access is needed (issue 7.3)."""
+
+    confirmed: Literal[True]
+    purpose: str = Field(min_length=10, max_length=200)
+
+
 class UserCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(min_length=3, max_length=320)
     role: RoleName
+    legal_basis: LegalBasisIn | None = None
 
 
 class UserCreated(BaseModel):
@@ -178,11 +186,13 @@ class CaseOut(BaseModel):
 
 class Assign(Strict):
     assignee_id: UUID
+    legal_basis: LegalBasisIn | None = None
 
 
 class Forward(Strict):
     recipient_id: UUID | None = None
     recipient_address: str | None = Field(default=None, max_length=320)
+    legal_basis: LegalBasisIn | None = None
 
 
 class TagsIn(Strict):

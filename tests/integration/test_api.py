@@ -213,7 +213,12 @@ def test_admin_creates_user_whose_token_is_stored_only_hashed(
 ) -> None:
     created = client.post(
         f"/v1/workspaces/{w.workspace_id}/users",
-        json={"name": "Ola", "email": "ola@example.test", "role": "agent"},
+        json={
+            "name": "Ola",
+            "email": "ola@example.test",
+            "role": "agent",
+            "legal_basis": {"confirmed": True, "purpose": "answers the mail inbox"},
+        },
         headers=bearer(w.admin_token),
     )
     token = created.json()["token"]

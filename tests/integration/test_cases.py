@@ -10,7 +10,7 @@ from application import cases
 from application.errors import ConflictError, NotFoundError
 from application.ports import AccessLogFilter, ImportedAttachment
 from infrastructure.bootstrap import Container
-from tests.builders import dialog, world
+from tests.builders import NEEDED, dialog, world
 
 
 def test_ingest_opens_case_and_seals_message(container: Container) -> None:
@@ -125,9 +125,11 @@ def test_commands_change_the_case_list(container: Container) -> None:
     w = world(ctx)
     result = cases.ingest_dialog(ctx, w.workspace_id, w.inbox_id, dialog())
 
-    cases.assign_case(ctx, w.admin, result.case_id, w.agent.user_id)
+    cases.assign_case(ctx, w.admin, result.case_id, w.agent.user_id, NEEDED)
     cases.tag_case(ctx, w.agent, result.case_id, ["delivery"], ["Kari"])
-    cases.forward_case(ctx, w.agent, result.case_id, recipient_id=w.admin.user_id)
+    cases.forward_case(
+        ctx, w.agent, result.case_id, recipient_id=w.admin.user_id, legal_basis=NEEDED
+    )
     cases.close_case(ctx, w.agent, result.case_id)
 
     summary = ctx.views.case_summary(result.case_id)
