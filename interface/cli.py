@@ -685,6 +685,9 @@ def projections(
         typer.echo(f"applied {applied} events")
 
 
+# Commands of other capabilities register themselves on the sub-apps above.
+from interface import cli_anonymisation  # noqa: E402, F401
+
 def main() -> None:
     app()
 
