@@ -61,7 +61,8 @@ def _plausible_domain(domain: str) -> bool:
 # --- IP addresses ------------------------------------------------------------
 
 _IPV4 = re.compile(
-    r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])", re.ASCII
+    r"[0-9](?<![0-9.].)[0-9]{0,2}\.(?:[0-9]{1,3}\.){2}[0-9]{1,3}(?![0-9]|\.[0-9])",
+    re.ASCII,
 )
 _IPV6 = re.compile(
     r"(?<![0-9A-Za-z:])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}"
@@ -119,13 +120,13 @@ _NORWEGIAN_STREET = re.compile(
 # one the costlier street pattern need not run.
 _WORD_THEN_NUMBER = re.compile(rf"[{_LOWER}.] [0-9]{{1,4}}(?![0-9])")
 _ENGLISH_STREET = re.compile(
-    rf"(?<![0-9])[0-9]{{1,5}}[A-Za-z]? (?:[{_UPPER}][{_LOWER}]+ ){{1,3}}"
+    rf"[0-9](?<![0-9].)[0-9]{{0,4}}[A-Za-z]? (?:[{_UPPER}][{_LOWER}]+ ){{1,3}}"
     r"(?:(?:Street|Road|Avenue|Lane|Drive|Boulevard|Way|Court|Place|Terrace|"
     r"Square|Crescent|Close|Highway|Parkway|Circle|Row|Mews|Gardens|Hill|Grove|"
     r"Park)\b|(?:St|Rd|Ave|Ln|Dr|Blvd|Ct|Pl|Sq|Hwy)\b\.?)"
 )
 _POSTCODE = re.compile(
-    rf"(?<![0-9.,\-])[0-9]{{4}} (?:[{_UPPER}]{{2,}}|[{_UPPER}][{_LOWER}]+)"
+    rf"[0-9](?<![0-9.,\-].)[0-9]{{3}} (?:[{_UPPER}]{{2,}}|[{_UPPER}][{_LOWER}]+)"
     rf"(?: (?:[{_UPPER}][{_LOWER}]+|[{_UPPER}]{{2,}}))?"
 )
 _POSTCODE_CUE_BEFORE = re.compile(r"(?:,|\n|postboks [0-9]+|[0-9][A-Za-z]?) ?$")

@@ -76,8 +76,6 @@ _ENGLISH_MARKERS = frozenset(
         they will been of on an me to just why our we it's be do did get"""
     )
 )
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
-_LANGUAGE_SAMPLE = 20_000
 
 
 # Endings a lexicon stem may take in bokmål, nynorsk and English, so one stem
@@ -212,7 +210,7 @@ def find_lexicon_hits(norm: NormalisedText) -> list[Hit]:
     for last, (length, candidates) in lexicon.automaton.iter(norm.lower):
         start = last + 1 - length
         if languages is None:
-            languages = written_in(norm.lower)
+            languages = written_in(norm.words)
         for term in candidates:
             if term.language not in languages:
                 continue
@@ -236,12 +234,11 @@ def find_lexicon_hits(norm: NormalisedText) -> list[Hit]:
     return hits
 
 
-def written_in(lower: str) -> frozenset[str]:
-    """The languages whose lexicons apply: those with a fair share of marker
-    words in the text, or all of them when the text has too few to tell."""
-    words = _WORD.findall(lower, 0, _LANGUAGE_SAMPLE)
-    norwegian = sum(1 for word in words if word in _NORWEGIAN_MARKERS)
-    english = sum(1 for word in words if word in _ENGLISH_MARKERS)
+def written_in(words: frozenset[str]) -> frozenset[str]:
+    """The languages whose lexicons apply: those with a fair share of the
+    marker words in the text, or all of them when there are too few to tell."""
+    norwegian = len(words & _NORWEGIAN_MARKERS)
+    english = len(words & _ENGLISH_MARKERS)
     if norwegian == 0 and english == 0:
         return frozenset(LANGUAGES)
     languages: set[str] = set()

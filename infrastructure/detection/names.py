@@ -41,6 +41,41 @@ _GREETING_CUES = (
 _INTRODUCING_CUES = ("this is", "dette er", "det er", "i am", "i'm", "her er")
 
 
+# Every naming or greeting cue holds one of these words, and an introducing cue
+# is only followed by a known given name: without either, no cue can fire.
+_CUE_WORDS = frozenset(
+    [
+        "name",
+        "name's",
+        "navn",
+        "namn",
+        "heter",
+        "heiter",
+        "navnet",
+        "namnet",
+        "signed",
+        "hilsen",
+        "mvh",
+        "helsing",
+        "regards",
+        "sincerely",
+        "hei",
+        "hallo",
+        "heisann",
+        "hi",
+        "hello",
+        "hey",
+        "dear",
+        "kjære",
+        "morgen",
+        "morning",
+        "afternoon",
+        "takk",
+        "thanks",
+    ]
+)
+
+
 def _alternatives(cues: tuple[str, ...]) -> str:
     return "|".join(re.escape(cue) for cue in sorted(cues, key=len, reverse=True))
 
@@ -114,7 +149,8 @@ def find_name_hits(norm: NormalisedText) -> list[Hit]:
                 Hit(Category.PERSON, match.start(), end, "person.given_name", 0.6)
             )
     hits.extend(_titled(text, names))
-    hits.extend(_cued(norm, names))
+    if not norm.words.isdisjoint(_CUE_WORDS) or not norm.words.isdisjoint(names.first):
+        hits.extend(_cued(norm, names))
     return hits
 
 

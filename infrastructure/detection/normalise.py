@@ -8,6 +8,7 @@ back before it leaves the detector.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ def _build_translation() -> dict[int, str]:
 
 
 _TRANSLATION = _build_translation()
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _LINE_BREAKS = str.maketrans("\t\r\n\v\f", "     ")
 
 
@@ -74,6 +76,11 @@ class NormalisedText:
     # characters were removed up to and including it.
     removed_at: tuple[int, ...]
     removed_total: tuple[int, ...]
+
+    @functools.cached_property
+    def words(self) -> frozenset[str]:
+        """The distinct lower-case words, for cheap "is any of these here" tests."""
+        return frozenset(_WORD.findall(self.lower))
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of `text` onto `original`."""

@@ -327,7 +327,7 @@ def _valid_phone(number: str, region: str | None) -> bool:
 
 # --- IBAN --------------------------------------------------------------------
 
-_IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})[0-9]{2}", re.ASCII)
+_IBAN_START = re.compile(r"([A-Za-z](?<![A-Za-z0-9].)[A-Za-z])[0-9]{2}", re.ASCII)
 _IBAN_LENGTHS = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16,
     "BG": 22, "BH": 22, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28,
