@@ -209,13 +209,13 @@ def find_lexicon_hits(norm: NormalisedText) -> list[Hit]:
     excluded: list[tuple[int, int]] = []
     for last, (length, candidates) in lexicon.automaton.iter(norm.lower):
         start = last + 1 - length
-        if languages is None:
-            languages = written_in(norm.words)
         for term in candidates:
-            if term.language not in languages:
-                continue
             span = _word_span(norm, start, last + 1, term)
             if span is None:
+                continue
+            if languages is None:
+                languages = written_in(norm.words)
+            if term.language not in languages:
                 continue
             if term.kind is TermKind.EXCLUDE:
                 excluded.append(span)

@@ -95,6 +95,7 @@ class NameLists:
     ambiguous: frozenset[str]
     stop: frozenset[str]
     written_forms: frozenset[str]  # given names as capitalised or upper case
+    unambiguous: frozenset[str]  # given names that are not also common words
 
 
 @functools.cache
@@ -114,6 +115,7 @@ def load_names() -> NameLists:
         surnames=frozenset(sections["surname"]),
         ambiguous=frozenset(sections["ambiguous"]),
         stop=frozenset(sections["stop"]),
+        unambiguous=frozenset(sections["first"] - sections["ambiguous"]),
         written_forms=frozenset(
             form
             for name in sections["first"]
@@ -149,7 +151,8 @@ def find_name_hits(norm: NormalisedText) -> list[Hit]:
                 Hit(Category.PERSON, match.start(), end, "person.given_name", 0.6)
             )
     hits.extend(_titled(text, names))
-    if not norm.words.isdisjoint(_CUE_WORDS) or not norm.words.isdisjoint(names.first):
+    words = norm.words
+    if not words.isdisjoint(_CUE_WORDS) or not words.isdisjoint(names.unambiguous):
         hits.extend(_cued(norm, names))
     return hits
 
