@@ -687,6 +687,7 @@ def projections(
 
 # Commands of other capabilities register themselves on the sub-apps above.
 from interface import cli_anonymisation  # noqa: E402, F401
+from interface import cli_audit  # noqa: E402, F401
 
 def main() -> None:
     app()

@@ -214,7 +214,7 @@ class NoteKey:
             if not isinstance(loaded, Ed25519PublicKey) or name is None:
                 raise ExtractError("the PEM key is not an Ed25519 public key")
             return cls(name, loaded)
-        parts = text.split("+")
+        parts = text.split("+", 2)
         if len(parts) != 3:
             raise ExtractError("the public key is neither a vkey nor a PEM key")
         key_name, key_id, encoded = parts
