@@ -9,6 +9,7 @@ from uuid import UUID
 from application.context import Context
 from application.errors import ConflictError, LegalHoldError, NotFoundError
 from application.ports import AccessLogFilter, ErasureRecord
+from domain.forms import form_field_owner
 from domain.model import Case, DataSubject, case_profile_owner
 
 
@@ -93,7 +94,7 @@ def erase_subject(
     shared = [case for case in cases if case.has_other_parties]
     owners = [subject_id]
     for case in sole:
-        owners.extend((case.content_owner, case_profile_owner(case.id)))
+        owners.extend(_sole_case_owners(case))
     # In a case shared with other people only the subject's profile goes: the
     # dialog content is sealed under the case key the others still need.
     owners.extend(case_profile_owner(case.id) for case in shared)
@@ -113,9 +114,7 @@ def erase_subject(
     keys_destroyed = ctx.shredder.shred(owners)
     for case in cases:
         case_owners = (
-            [case.content_owner, case_profile_owner(case.id)]
-            if case in sole
-            else [case_profile_owner(case.id)]
+            _sole_case_owners(case) if case in sole else [case_profile_owner(case.id)]
         )
         case.erase(reason=reason, shredded_owner_ids=case_owners, actor_id=actor_id)
     subject.erase(
@@ -148,6 +147,20 @@ def erase_subject(
             StoreTouched("exports held", "exports shredded", 0),
         ),
     )
+
+
+def _sole_case_owners(case: Case) -> list[UUID]:
+    """Every key of a case only the subject wrote in: content, profile, and one
+    per submitted form value."""
+    return [
+        case.content_owner,
+        case_profile_owner(case.id),
+        *(
+            form_field_owner(case.id, message_id, field["name"])
+            for message_id, fields in case.form_fields.items()
+            for field in fields
+        ),
+    ]
 
 
 def reapply_ledger(ctx: Context) -> tuple[int, int]:

@@ -24,10 +24,13 @@ from application import cases, erasure
 from application.ports import (
     ImportedAttachment,
     ImportedDialog,
+    ImportedForm,
+    ImportedFormValue,
     ImportedMessage,
     ImportedSubject,
     UserRecord,
 )
+from domain.forms import form_field_owner
 from domain.personal_data import ERASED_MARKER
 from infrastructure.bootstrap import Container, build
 from infrastructure.identifiers import FixedClock
@@ -320,6 +323,34 @@ def test_shared_message_within_one_dialog_keeps_the_case_content(
 
     assert receipt["cases_kept_shared"] == [str(result.case_id)]
     assert [m.body for m in view.messages] == ["one", "two"]
+
+
+def test_erasure_destroys_the_keys_of_submitted_form_values(
+    container: Container, client: TestClient
+) -> None:
+    ctx = container.context
+    w = world(ctx, channel="webform")
+    secret = marker()
+    form = ImportedForm(uuid4(), 1, (ImportedFormValue("iban", "IBAN", True, secret),))
+    message = ImportedMessage("f1", "inbound", "Kari", None, "see form", form=form)
+    subject = ImportedSubject((("webform", "kari-form"),), "Kari")
+    result = cases.ingest_dialog(
+        ctx,
+        w.workspace_id,
+        w.inbox_id,
+        ImportedDialog("f", "webform", subject, (message,)),
+    )
+    form_owner = form_field_owner(
+        result.case_id, ctx.store.get(result.case_id).messages[0]["message_id"], "iban"
+    )
+
+    receipt = erase_via_api(client, w, result.subject_id).json()
+
+    case: Any = ctx.store.get(result.case_id)
+    values = [f["value"].text() for fields in case.form_fields.values() for f in fields]
+    assert container.vault.count_keys([form_owner]) == 0
+    assert values == [ERASED_MARKER]
+    assert receipt["keys_destroyed"] == 4
 
 
 def test_rebuilt_views_after_erasure_show_the_same_erased_state(
