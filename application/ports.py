@@ -369,3 +369,62 @@ class AnonymisationViews(abc.ABC):
 
     @abc.abstractmethod
     def job(self, job_id: UUID) -> JobRecord | None: ...
+
+
+# Access requests (issue 6): sending proof codes, and data held outside gdprkit.
+
+
+class EmailSender(abc.ABC):
+    """Sends one plain-text e-mail. Raises DeliveryError when the server refuses
+    it or cannot be reached, so the caller can tell the person to try again."""
+
+    @abc.abstractmethod
+    def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+class ChannelConnector(abc.ABC):
+    """Delivers a short direct message to an account on a social channel
+    (facebook, twitter, instagram, youtube). Raises DeliveryError on failure."""
+
+    kind: str
+
+    @abc.abstractmethod
+    def send_direct_message(self, handle: str, text: str) -> None: ...
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered; says which channel, never the text."""
+
+    def __init__(self, channel: str, reason: str) -> None:
+        self.channel = channel
+        self.reason = reason
+        super().__init__(f"{channel}: {reason}")
+
+
+@dataclass(frozen=True)
+class ExternalRecord:
+    """One record another system holds about the person, for the access file."""
+
+    source: str  # the system's name, e.g. "ServiceNow"
+    category: str  # e.g. "incident", "contact"
+    label: str  # a heading for people: "Incident INC0010023"
+    fields: tuple[tuple[str, str], ...]  # (field label, value) in display order
+    occurred_at: dt.datetime | None = None
+
+
+class ExternalSource(abc.ABC):
+    """A registered outside system that can hold the person's data.
+
+    `records_for` gets the proven identities as (kind, value) pairs and yields
+    what it holds; it raises nothing for "no data" (it yields nothing) and raises
+    DeliveryError when the system cannot be reached, which the access file then
+    lists as a gap instead of pretending the system had nothing.
+    """
+
+    name: str
+
+    @abc.abstractmethod
+    def records_for(
+        self, workspace_id: UUID, identities: list[tuple[str, str]]
+    ) -> Iterator[ExternalRecord]: ...
+

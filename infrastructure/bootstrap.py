@@ -17,6 +17,7 @@ from application.ports import (
     SensitivityDetector,
 )
 from application.store import EventStore
+from infrastructure.access_requests.wiring import install as install_access_requests
 from infrastructure.anonymisation_views import SqlAnonymisationViews
 from infrastructure.audit.wiring import install as install_audit
 from infrastructure.db import create_db_engine, metadata
@@ -130,6 +131,7 @@ def build(
         transcodings=[BytesAsBase64(), SetAsList(), pii],
     )
     views = SqlReadModels(engine, store, vault)
+    access_requests = install_access_requests(views, engine, hasher, vault, settings)
     GovernanceProjection(views).register()
     audit_extras = install_audit(views, engine, settings)
     anonymisation_views = SqlAnonymisationViews(engine, views, vault)
@@ -155,6 +157,7 @@ def build(
     )
     views.catch_up()
     container = Container(settings, engine, vault, store, views, context, audit_extras)
+    container.extras["access_requests"] = access_requests
     container.extras["governance"] = access_governance(context, engine, settings)
     return container
 
