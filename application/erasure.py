@@ -9,7 +9,7 @@ from uuid import UUID
 from application.context import Context
 from application.errors import ConflictError, LegalHoldError, NotFoundError
 from application.ports import AccessLogFilter, ErasureRecord
-from domain.forms import form_field_owner
+from domain.anonymisation import form_field_owner
 from domain.model import Case, DataSubject, case_profile_owner
 
 

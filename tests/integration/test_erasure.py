@@ -30,7 +30,7 @@ from application.ports import (
     ImportedSubject,
     UserRecord,
 )
-from domain.forms import form_field_owner
+from domain.anonymisation import form_field_owner
 from domain.personal_data import ERASED_MARKER
 from infrastructure.bootstrap import Container, build
 from infrastructure.identifiers import FixedClock
