@@ -35,10 +35,10 @@ from domain.accounts import (
     AddressKind,
     FirewallRefusal,
     GovernancePolicy,
+    expiry_of_test_workspace,
     firewall_refusal,
     is_expired,
     policy_id_for,
-    test_workspace_expires_at,
 )
 from domain.model import Role, log_period_owner
 from domain.personal_data import PersonalData
@@ -356,7 +356,7 @@ class AccessGuard:
         if is_expired(workspace.is_test, workspace.created_at, now, days):
             raise WorkspaceExpiredError(
                 workspace.workspace_id,
-                test_workspace_expires_at(workspace.created_at, days),
+                expiry_of_test_workspace(workspace.created_at, days),
             )
 
     def refuse_outside_region(

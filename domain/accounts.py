@@ -195,7 +195,7 @@ def firewall_refusal(
     return f"requests from {country} are outside the EU/EEA and the allow-list"
 
 
-def test_workspace_expires_at(
+def expiry_of_test_workspace(
     created_at: dt.datetime, days: int = DEFAULT_TEST_EXPIRY_DAYS
 ) -> dt.datetime:
     return created_at + dt.timedelta(days=days)
@@ -208,7 +208,7 @@ def is_expired(
     days: int = DEFAULT_TEST_EXPIRY_DAYS,
 ) -> bool:
     """A test workspace expires `days` after creation; others never do."""
-    return is_test and now >= test_workspace_expires_at(created_at, days)
+    return is_test and now >= expiry_of_test_workspace(created_at, days)
 
 
 # Aggregates

@@ -109,9 +109,8 @@ class SecurityEvent:
 class SqlGovernanceViews(GovernanceViews):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-
-    def session(self, token_hash: str) -> SessionRecord | None:
-        query = (
+        # Built once: this lookup runs on every request with a session token.
+        self._session_query = (
             sa.select(
                 sessions.c.session_id,
                 sessions.c.second_factor,
@@ -123,10 +122,14 @@ class SqlGovernanceViews(GovernanceViews):
                 users.c.active,
             )
             .join(users, users.c.user_id == sessions.c.user_id)
-            .where(sessions.c.token_hash == token_hash)
+            .where(sessions.c.token_hash == sa.bindparam("token_hash"))
         )
+
+    def session(self, token_hash: str) -> SessionRecord | None:
         with self._engine.connect() as connection:
-            row = connection.execute(query).first()
+            row = connection.execute(
+                self._session_query, {"token_hash": token_hash}
+            ).first()
         if row is None:
             return None
         user = UserRecord(
