@@ -162,6 +162,7 @@ def serve(
     import uvicorn
 
     from interface.api.app import create_app
+    from interface.cli_audit import start_background_scheduler
     from interface.demo import ensure_demo
 
     settings = load_settings()
@@ -171,6 +172,9 @@ def serve(
         raise fail(str(error)) from None
     if demo and settings.environment == "development":
         ensure_demo(container, f"http://{host}:{port}")
+    # Purges and checkpoint signing run beside the API (issue 8); with several
+    # API workers the leader lock lets exactly one of them purge.
+    start_background_scheduler(container)
     uvicorn.run(create_app(container), host=host, port=port, log_level="warning")
 
 

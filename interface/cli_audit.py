@@ -15,11 +15,16 @@ from uuid import UUID
 
 import typer
 
-from application import audit
+from application import audit, retention
 from application.audit import AuditLog, ExtractRequest
 from application.ports import AccessLogEntry
 from infrastructure.audit import verify_extract as offline
-from infrastructure.audit.wiring import AUDIT_LOG
+from infrastructure.audit.wiring import (
+    AUDIT_LOG,
+    LEADER_LOCK,
+    retention_runs_of,
+    scheduler_of,
+)
 from infrastructure.bootstrap import Container
 from interface.cli import (
     LogFormat,
@@ -251,3 +256,107 @@ ENTRY_COLUMNS = (
 
 def _text(value: UUID | None) -> str | None:
     return None if value is None else str(value)
+
+
+# Retention (issue 8): the policy, purges and the scheduler
+
+retention_app = typer.Typer(help="Retention: how long closed cases and logs stay.")
+app.add_typer(retention_app, name="retention")
+
+
+@retention_app.command("show")
+def retention_show(workspace: WorkspaceOption = None) -> None:
+    """Print the workspace's retention policy (defaults filled in) as JSON."""
+    with running() as container:
+        policy = retention.policy_of(
+            container.context, _workspace(container, workspace)
+        )
+        typer.echo(json.dumps(policy.as_settings(), indent=2))
+
+
+@retention_app.command("set")
+def retention_set(
+    settings: Annotated[
+        str,
+        typer.Argument(
+            help='JSON object of changes, e.g. \'{"closed_case_days": 180, '
+            '"closed_case_action": "erase"}\''
+        ),
+    ],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Change the retention policy; the change is recorded as an event."""
+    try:
+        changes = json.loads(settings)
+    except ValueError:
+        raise fail("the settings are not a JSON object") from None
+    if not isinstance(changes, dict):
+        raise fail("the settings are not a JSON object")
+    with running() as container:
+        policy = retention.change_policy(
+            container.context, _workspace(container, workspace), changes, None
+        )
+        typer.echo(json.dumps(policy.as_settings(), indent=2))
+
+
+@app.command("purge")
+def purge(
+    workspace: WorkspaceOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would go; change nothing.")
+    ] = False,
+) -> None:
+    """Run the retention purge now (every workspace unless --workspace); resumes
+    an interrupted run. Only one process purges at a time."""
+    with running() as container:
+        ctx = container.context
+        targets = (
+            [_workspace(container, workspace)]
+            if workspace
+            else [w.workspace_id for w in container.views.workspaces()]
+        )
+        lock = container.extras[LEADER_LOCK]
+        with lock.hold() as leader:
+            if not leader and not dry_run:
+                raise fail("another process is purging now; try again later")
+            for workspace_id in targets:
+                report = retention.purge_workspace(
+                    ctx,
+                    retention_runs_of(container),
+                    audit_log(container),
+                    workspace_id,
+                    dry_run=dry_run,
+                )
+                _print_purge(report)
+
+
+def _print_purge(report: retention.PurgeReport) -> None:
+    verb = "would purge" if report.dry_run else "purged"
+    typer.echo(f"workspace {report.workspace_id}: {verb} {len(report.items)} items")
+    for item in report.items:
+        typer.echo(f"  {item.action:9} {item.kind:10} {item.target}  ({item.why})")
+    if report.counts:
+        resumed = " (resumed an interrupted run)" if report.resumed else ""
+        counts = ", ".join(f"{k} {n}" for k, n in sorted(report.counts.items()))
+        typer.echo(f"  run {report.run_id}{resumed}: {counts}")
+
+
+@app.command("scheduler")
+def scheduler() -> None:
+    """Run the scheduler alone (purges and checkpoint signing at the configured
+    intervals); `gdprkit serve` runs the same scheduler in the background."""
+    with running() as container:
+        jobs = scheduler_of(container)
+        typer.echo(
+            f"scheduler: purges every {jobs.purge_minutes:g} min, checkpoints every "
+            f"{jobs.checkpoint_minutes:g} min (Ctrl-C to stop)"
+        )
+        try:
+            jobs.start(blocking=True)
+        except (KeyboardInterrupt, SystemExit):
+            typer.echo("scheduler stopped")
+
+
+def start_background_scheduler(container: Container) -> None:
+    """For `gdprkit serve`: purges and signing run beside the API."""
+    scheduler_of(container).start(blocking=False)

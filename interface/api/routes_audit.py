@@ -8,18 +8,19 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
-from application import audit
+from application import audit, retention
 from application.audit import AuditLog, ExtractRequest
 from application.ports import AccessLogEntry
+from application.retention import RetentionRuns
 from domain.model import Role
-from infrastructure.audit.wiring import AUDIT_LOG
+from infrastructure.audit.wiring import AUDIT_LOG, retention_runs_of
 from infrastructure.bootstrap import Container
 from interface.api.deps import Ctx, User, get_container, in_workspace
 
@@ -254,3 +255,76 @@ def _row(entry: AccessLogEntry) -> dict[str, object]:
         "client_address": entry.client_address,
         "country": entry.country,
     }
+
+
+# Retention
+
+
+class PlannedItemOut(BaseModel):
+    kind: str
+    target: str
+    action: str
+    why: str
+
+
+class PurgeOut(BaseModel):
+    dry_run: bool
+    run_id: UUID | None
+    resumed: bool
+    items: list[PlannedItemOut]
+    counts: dict[str, int]
+
+
+def retention_runs(
+    container: Annotated[Container, Depends(get_container)],
+) -> RetentionRuns:
+    return retention_runs_of(container)
+
+
+Runs = Annotated[RetentionRuns, Depends(retention_runs)]
+
+
+@router.get("/v1/workspaces/{workspace_id}/retention")
+def retention_policy(workspace_id: UUID, user: User, ctx: Ctx) -> dict[str, Any]:
+    """The workspace's retention policy, defaults filled in."""
+    in_workspace(user, workspace_id, *AUDITORS)
+    return retention.policy_of(ctx, workspace_id).as_settings()
+
+
+@router.patch("/v1/workspaces/{workspace_id}/retention")
+def change_retention(
+    workspace_id: UUID, body: dict[str, Any], user: User, ctx: Ctx
+) -> dict[str, Any]:
+    """Changes retention settings (administrators); recorded as an event.
+    Keys: closed_case_days, closed_case_action (anonymise|erase), inboxes
+    ({inbox_id: {closed_case_days, closed_case_action}}), access_log_months,
+    access_request_days, test_grace_days."""
+    in_workspace(user, workspace_id, Role.ADMINISTRATOR)
+    return retention.change_policy(ctx, workspace_id, body, user.user_id).as_settings()
+
+
+@router.post("/v1/workspaces/{workspace_id}/retention/purges", response_model=PurgeOut)
+def purge(
+    workspace_id: UUID,
+    user: User,
+    ctx: Ctx,
+    log: Log,
+    runs: Runs,
+    dry_run: bool = False,
+) -> PurgeOut:
+    """Runs the workspace's purge now, or with dry_run=true lists what would go
+    (administrators)."""
+    in_workspace(user, workspace_id, Role.ADMINISTRATOR)
+    report = retention.purge_workspace(ctx, runs, log, workspace_id, dry_run=dry_run)
+    return PurgeOut(
+        dry_run=report.dry_run,
+        run_id=report.run_id,
+        resumed=report.resumed,
+        items=[
+            PlannedItemOut(
+                kind=item.kind, target=item.target, action=item.action, why=item.why
+            )
+            for item in report.items
+        ],
+        counts=report.counts,
+    )
