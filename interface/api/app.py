@@ -40,15 +40,19 @@ from interface.api.deps import (
     read_context,
 )
 from interface.api.governance import ForceHttps, governance_of
+from interface.api.routes_access_requests import router as access_requests_router
 from interface.api.routes_anonymisation import router as anonymisation_router
 from interface.api.routes_audit import router as audit_router
 from interface.api.routes_forms import router as forms_router
+from interface.portal.routes import router as portal_router
 
 # Each capability adds its own APIRouter module here (interface/api/routes_*.py).
 ROUTERS: list[APIRouter] = []
 ROUTERS.extend((anonymisation_router, forms_router))
 ROUTERS.append(routes_governance.router)
 ROUTERS.append(audit_router)
+ROUTERS.append(access_requests_router)
+ROUTERS.append(portal_router)
 
 
 def create_app(container: Container) -> FastAPI:
