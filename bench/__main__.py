@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 from typing import Any
 
 from bench import core
@@ -11,6 +11,9 @@ from bench import core
 def main() -> None:
     print("gdprkit core benchmarks (SQLite, then PostgreSQL)")
     core.run()
+    if importlib.util.find_spec("bench.governance") is not None:  # issue 7
+        print("\ngdprkit access-governance overhead per request")
+        importlib.import_module("bench.governance").run()
     detection = _detection_module()
     if detection is None:
         print("\nbench.detection is absent: no detector benchmark this time.")

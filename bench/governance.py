@@ -80,7 +80,7 @@ def _setup(container: Container) -> tuple[str, str, Any]:
 
 
 def _alternate(
-    off: Callable[[], None], on: Callable[[], None], per_round: int
+    off: Callable[[], object], on: Callable[[], object], per_round: int
 ) -> dict[str, float]:
     off_rounds: list[float] = []
     on_rounds: list[float] = []
