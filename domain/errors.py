@@ -31,3 +31,9 @@ class InvalidRoleError(DomainError):
     def __init__(self, role: str) -> None:
         self.role = role
         super().__init__(f"unknown role {role!r}")
+
+
+class CaseErasedError(DomainError):
+    def __init__(self, case_id: UUID) -> None:
+        self.case_id = case_id
+        super().__init__(f"case {case_id} was erased with its customer; it stays shut")

@@ -18,6 +18,7 @@ from domain.anonymisation import AnonymisationMode, CaseAnonymisedError
 from domain.errors import (
     CaseAlreadyOpenError,
     CaseClosedError,
+    CaseErasedError,
     InvalidChannelError,
     InvalidRoleError,
 )
@@ -354,6 +355,8 @@ class Case(_Identified):
         self.closed_at = at
 
     def reopen(self, actor_id: UUID, at: dt.datetime) -> None:
+        if self.content_shredded:
+            raise CaseErasedError(self.id)
         if self.is_anonymised:
             raise CaseAnonymisedError(self.id)
         if self.is_open:
@@ -386,9 +389,15 @@ class Case(_Identified):
     def erase(
         self, reason: str, shredded_owner_ids: list[UUID], actor_id: UUID | None
     ) -> None:
-        """The case's keys were destroyed as part of a subject's erasure."""
-        self.content_shredded = True
+        """The case's keys were destroyed as part of a subject's erasure.
+
+        A case whose content key went is closed for good: a new message must open a
+        new case rather than bring a destroyed key's owner back to life.
+        """
         self.subject_id = None
+        if self.content_owner in shredded_owner_ids:
+            self.content_shredded = True
+            self.status = CaseStatus.CLOSED.value
 
     @event("FlaggedSensitive")
     def flag_sensitive(
@@ -415,7 +424,6 @@ class Case(_Identified):
         self.flag_rules = []
         self.flag_source = source
         self.flag_reason = reason
-
 
     # Anonymisation (issue 5)
 
@@ -499,6 +507,7 @@ class Case(_Identified):
             if message["message_id"] in self.form_fields:
                 self.form_fields[message["message_id"]] = list(entry["fields"])
         self.personal_tags = []
+
 
 class CaseAccess(_Identified):
     """One access to a case's content, in a stream of its own.

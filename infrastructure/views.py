@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -51,10 +52,46 @@ from infrastructure.vault import KeyVault, TamperedCiphertextError
 log = structlog.get_logger(__name__)
 
 PROJECTION = "views"
+_MESSAGE_KINDS = frozenset({"Case.MessageReceived", "Case.ReplySent"})
+_latest = sa.bindparam("at", type_=sa.DateTime(timezone=True))
+# Built once: building a statement per event costs more than running it.
+_COUNT_MESSAGES = (
+    sa.update(case_list)
+    .where(case_list.c.case_id == sa.bindparam("cid"))
+    .values(
+        message_count=case_list.c.message_count + sa.bindparam("n"),
+        last_activity_at=sa.case(
+            (case_list.c.last_activity_at < _latest, _latest),
+            else_=case_list.c.last_activity_at,
+        ),
+    )
+)
+_INSERT_CASE = sa.insert(case_list)
+_INSERT_ACCESS_LOG = sa.insert(access_log)
+_INSERT_DIGEST = sa.insert(blind_index)
+_FIND_DIGEST = sa.select(blind_index.c.subject_id).where(
+    (blind_index.c.workspace_id == sa.bindparam("workspace_id"))
+    & (blind_index.c.digest == sa.bindparam("digest"))
+)
+_CASE_OWNERSHIP = sa.select(case_list.c.workspace_id, case_list.c.subject_id).where(
+    case_list.c.case_id == sa.bindparam("cid")
+)
+_REOPEN_BY_MESSAGE = (
+    sa.update(case_list)
+    .where(case_list.c.case_id == sa.bindparam("cid"))
+    .values(status="open", closed_at=None)
+)
 ViewHandler = Callable[[Connection, "ProjectedEvent"], None]
 # Called with each access-log row as written (issue 8 hashes it into the log).
 LogListener = Callable[[Connection, "ProjectedEvent", dict[str, Any]], None]
 BATCH = 1000
+
+
+@dataclass
+class _PendingMessages:
+    count: int
+    latest: dt.datetime
+    reopens: bool
 
 
 class ProjectedEvent:
@@ -85,6 +122,7 @@ class SqlReadModels(ReadModels):
         self._store = store
         self._vault = vault
         self._lock = threading.Lock()
+        self._pending_messages: dict[str, _PendingMessages] = {}
         transcoder = store.mapper.transcoder
         self._decode: Callable[[Any], Any] = transcoder._from_plain  # type: ignore[attr-defined]
         self._tables: list[sa.Table] = [
@@ -235,13 +273,18 @@ class SqlReadModels(ReadModels):
             if claimed.rowcount != 1:
                 connection.rollback()
                 return False
+            self._pending_messages = {}
             for notification in notifications:
                 event = ProjectedEvent(notification, self._decode)
+                if event.kind not in _MESSAGE_KINDS:
+                    # Anything else about a case sees its message counts first.
+                    self._flush_messages(connection, str(event.originator_id))
                 handler = self._handlers.get(event.kind)
                 if handler is not None:
                     handler(connection, event)
                 for follower in self._followers.get(event.kind, ()):
                     follower(connection, event)
+            self._flush_messages(connection, None)
         return True
 
     # Handlers
@@ -306,20 +349,9 @@ class SqlReadModels(ReadModels):
         for digest in digests:
             if digest.is_erased:
                 continue  # erased subjects never come back into the index
-            exists = c.execute(
-                sa.select(blind_index.c.subject_id).where(
-                    (blind_index.c.workspace_id == str(workspace_id))
-                    & (blind_index.c.digest == digest.text())
-                )
-            ).first()
-            if exists is None:
-                c.execute(
-                    sa.insert(blind_index).values(
-                        workspace_id=str(workspace_id),
-                        digest=digest.text(),
-                        subject_id=str(subject_id),
-                    )
-                )
+            key = {"workspace_id": str(workspace_id), "digest": digest.text()}
+            if c.execute(_FIND_DIGEST, key).first() is None:
+                c.execute(_INSERT_DIGEST, {**key, "subject_id": str(subject_id)})
 
     def _subject_erased(self, c: Connection, e: ProjectedEvent) -> None:
         owners = [str(owner) for owner in e["shredded_owner_ids"]]
@@ -352,7 +384,8 @@ class SqlReadModels(ReadModels):
         opened_at = e["opened_at"]
         subject_id = e["subject_id"]
         c.execute(
-            sa.insert(case_list).values(
+            _INSERT_CASE,
+            dict(
                 case_id=str(e.originator_id),
                 workspace_id=str(e["workspace_id"]),
                 inbox_id=str(e["inbox_id"]),
@@ -366,25 +399,39 @@ class SqlReadModels(ReadModels):
                 sensitive=False,
                 categories="",
                 tags="",
-            )
+            ),
         )
 
     def _message_added(self, c: Connection, e: ProjectedEvent) -> None:
-        row = case_list.c
-        values: dict[str, Any] = {
-            "message_count": row.message_count + 1,
-            "last_activity_at": sa.func.max(row.last_activity_at, e["sent_at"])
-            if c.dialect.name == "sqlite"
-            else sa.func.greatest(row.last_activity_at, e["sent_at"]),
-        }
-        if e.kind == "Case.MessageReceived" and e["direction"] == "inbound":
-            values["status"] = "open"
-            values["closed_at"] = None
-        c.execute(
-            sa.update(case_list)
-            .where(row.case_id == str(e.originator_id))
-            .values(**values)
-        )
+        # Messages are most of the event store: their count and activity time are
+        # gathered per case and written once per batch.
+        case_id = str(e.originator_id)
+        sent_at = e["sent_at"]
+        reopens = e.kind == "Case.MessageReceived" and e["direction"] == "inbound"
+        pending = self._pending_messages.get(case_id)
+        if pending is None:
+            self._pending_messages[case_id] = _PendingMessages(1, sent_at, reopens)
+        else:
+            pending.count += 1
+            pending.latest = max(pending.latest, sent_at)
+            pending.reopens = pending.reopens or reopens
+
+    def _flush_messages(self, c: Connection, case_id: str | None) -> None:
+        if case_id is None:
+            batch = self._pending_messages
+            self._pending_messages = {}
+        elif case_id in self._pending_messages:
+            batch = {case_id: self._pending_messages.pop(case_id)}
+        else:
+            return
+        counted = [
+            {"cid": cid, "n": p.count, "at": p.latest} for cid, p in batch.items()
+        ]
+        reopened = [{"cid": cid} for cid, p in batch.items() if p.reopens]
+        if counted:
+            c.execute(_COUNT_MESSAGES, counted)
+        if reopened:
+            c.execute(_REOPEN_BY_MESSAGE, reopened)
 
     def _case_assigned(self, c: Connection, e: ProjectedEvent) -> None:
         self._update_case(c, e, assignee_id=str(e["assignee_id"]))
@@ -458,7 +505,10 @@ class SqlReadModels(ReadModels):
         )
 
     def _case_erased(self, c: Connection, e: ProjectedEvent) -> None:
-        self._update_case(c, e, subject_id=None)
+        if e.originator_id in e["shredded_owner_ids"]:
+            self._update_case(c, e, subject_id=None, status="closed")
+        else:
+            self._update_case(c, e, subject_id=None)
 
     def _case_read(self, c: Connection, e: ProjectedEvent) -> None:
         subject_id = e["subject_id"]
@@ -502,11 +552,7 @@ class SqlReadModels(ReadModels):
         workspace = None if workspace_id is None else str(workspace_id)
         # A read already names its workspace and subject: no lookup per read.
         if case_id is not None and (workspace is None or subject_id is None):
-            row = c.execute(
-                sa.select(case_list.c.workspace_id, case_list.c.subject_id).where(
-                    case_list.c.case_id == str(case_id)
-                )
-            ).first()
+            row = c.execute(_CASE_OWNERSHIP, {"cid": str(case_id)}).first()
             if row is not None:
                 workspace = row.workspace_id
                 if subject_id is None and row.subject_id:
@@ -534,7 +580,7 @@ class SqlReadModels(ReadModels):
             "period": log_period_label(occurred_at),
             "occurred_at": occurred_at,
         }
-        c.execute(sa.insert(access_log).values(**entry))
+        c.execute(_INSERT_ACCESS_LOG, entry)
         for listener in self._log_listeners:
             listener(c, e, entry)
 

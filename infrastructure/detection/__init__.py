@@ -1,10 +1,7 @@
 """Rule-based detection of personal and special-category data (issue 4)."""
 
-from infrastructure.detection.detector import (
-    SENSITIVE_CONFIDENCE,
-    RuleBasedDetector,
-    case_verdict,
-)
+from domain.sensitivity import SENSITIVE_CONFIDENCE, case_verdict
+from infrastructure.detection.detector import RuleBasedDetector
 from infrastructure.detection.national_id import NationalId, classify_national_id
 from infrastructure.detection.report import format_findings
 

@@ -4,12 +4,15 @@ pass so each piece of text is reported once."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 import structlog
 
 from application.ports import SensitivityDetector
-from domain.sensitivity import Category, Finding, Verdict
+from domain.sensitivity import (  # the verdict rule is domain policy
+    Category,
+    Finding,
+)
 from infrastructure.detection.contact import (
     find_address_hits,
     find_birth_date_hits,
@@ -26,7 +29,6 @@ logger = structlog.get_logger(__name__)
 
 # A finding counts towards the verdict from this confidence on; weaker findings
 # are still reported for redaction.
-SENSITIVE_CONFIDENCE = 0.5
 
 # When spans overlap, the more specific reading wins: an IBAN over the account
 # inside it, a card over a phone-shaped piece of it, an e-mail over a name.
@@ -143,17 +145,3 @@ def _to_finding(norm: NormalisedText, hit: Hit) -> Finding:
     return Finding(hit.category, start, end, hit.rule, hit.confidence)
 
 
-def case_verdict(
-    findings: Iterable[Finding], min_confidence: float = SENSITIVE_CONFIDENCE
-) -> Verdict:
-    """Decide whether a case (all findings of one dialog) is sensitive."""
-    counted = [
-        finding
-        for finding in findings
-        if finding.category.is_sensitive and finding.confidence >= min_confidence
-    ]
-    return Verdict(
-        sensitive=bool(counted),
-        categories=tuple(sorted({f.category for f in counted}, key=lambda c: c.value)),
-        rules=tuple(sorted({f.rule for f in counted})),
-    )
