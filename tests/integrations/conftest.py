@@ -41,3 +41,8 @@ def integ(container: Container, sleeps: SleepRecorder) -> IntegrationServices:
 def api(container: Container, integ: IntegrationServices) -> Iterator[TestClient]:
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         yield client
+
+
+# The access-request fixtures (services with recording senders), for the pushes
+# and sources that hang off an approved request.
+from tests.access_requests.conftest import email, svc, twitter  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Integrations (issue 9): ServiceNow, external data sources, their views."""
