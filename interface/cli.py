@@ -19,6 +19,9 @@ import structlog
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+# typer bundles its own click and exports no public name for usage errors.
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
 from application import cases, erasure, sensitivity
 from application import workspaces as ws
 from application.errors import ApplicationError
@@ -696,7 +699,26 @@ from interface import cli_audit  # noqa: E402, F401
 
 
 def main() -> None:
-    app()
+    """Runs the command line; usage mistakes are one line and exit status 2."""
+    command = typer.main.get_command(app)
+    try:
+        # Without standalone mode an Exit comes back as the return value.
+        code = command.main(prog_name="gdprkit", standalone_mode=False)
+    except NoArgsIsHelpError:
+        raise SystemExit(0) from None  # the help was printed
+    except UsageError as error:
+        where = error.ctx.command_path if error.ctx else "gdprkit"
+        typer.echo(
+            f"gdprkit: error: {error.format_message()} (see `{where} --help`)",
+            err=True,
+        )
+        raise SystemExit(2) from None
+    except typer.Exit as done:
+        raise SystemExit(done.exit_code) from None
+    except typer.Abort:
+        typer.echo("gdprkit: error: aborted", err=True)
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
