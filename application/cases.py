@@ -23,6 +23,7 @@ from application.ports import (
     UserRecord,
 )
 from application.sensitivity import flag_new_messages
+from application.text import plain_text, plain_texts
 from application.workspaces import require_inbox, require_user
 from domain.accounts import LegalBasis, LegalBasisScope
 from domain.errors import DomainError
@@ -135,7 +136,7 @@ def ingest_dialog(
         added_ids.append(message_id)
         scanned_texts.extend(filter(None, (message.subject, message.body)))
     if dialog.tags:
-        case.tag(tags=list(dialog.tags), personal_tags=[], actor_id=None)
+        case.tag(tags=plain_texts(dialog.tags), personal_tags=[], actor_id=None)
     flagged = flag_new_messages(ctx, case, scanned_texts, added_ids)
     pending = [subject] if subject.pending_events else []
     ctx.save(*pending, case)
@@ -325,7 +326,7 @@ def record_read(ctx: Context, summary: CaseSummary, reader: ReadContext) -> None
         case_id=summary.case_id,
         subject_id=summary.subject_id,
         actor_id=reader.actor.user_id,
-        purpose=reader.purpose,
+        purpose=plain_text(reader.purpose),
         client_address=PersonalData(
             period_owner, "client_address", reader.client_address
         )
@@ -485,7 +486,7 @@ def tag_case(
 ) -> None:
     case = load_for_change(ctx, actor.workspace_id, case_id)
     case.tag(
-        tags=tags,
+        tags=plain_texts(tags),
         personal_tags=[
             PersonalData(case.content_owner, "tag", t) for t in personal_tags
         ],

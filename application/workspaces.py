@@ -11,6 +11,7 @@ from application.context import Context
 from application.errors import ForbiddenError, NotFoundError, UnauthenticatedError
 from application.legal_basis import OPERATOR_PURPOSE, AccessConfirmation, confirm
 from application.ports import InboxRecord, UserRecord, WorkspaceRecord
+from application.text import plain_text
 from domain.accounts import LegalBasisScope
 from domain.model import Channel, Inbox, Role, User, Workspace
 from domain.personal_data import PersonalData
@@ -32,7 +33,10 @@ class IssuedUser:
 
 def create_workspace(ctx: Context, name: str, *, is_test: bool = False) -> UUID:
     workspace = Workspace(
-        aggregate_id=uuid4(), name=name, is_test=is_test, created_at=ctx.clock.now()
+        aggregate_id=uuid4(),
+        name=plain_text(name),
+        is_test=is_test,
+        created_at=ctx.clock.now(),
     )
     ctx.save(workspace)
     return workspace.id
@@ -43,7 +47,7 @@ def create_inbox(ctx: Context, workspace_id: UUID, name: str, channel: str) -> U
     inbox = Inbox(
         aggregate_id=uuid4(),
         workspace_id=workspace_id,
-        name=name,
+        name=plain_text(name),
         channel=Channel.parse(channel).value,
     )
     ctx.save(inbox)

@@ -152,3 +152,22 @@ def test_closing_a_closed_case_is_a_conflict(container: Container) -> None:
 
     with pytest.raises(ConflictError):
         cases.close_case(ctx, w.agent, result.case_id)
+
+
+def test_nul_in_clear_text_never_stops_the_views(container: Container) -> None:
+    ctx = container.context
+    w = world(ctx)
+    message = dialog(body="body with \x00 inside")
+    tagged = type(message)(
+        thread_key=message.thread_key,
+        channel=message.channel,
+        subject=message.subject,
+        messages=message.messages,
+        tags=("deliv\x00ery",),
+    )
+
+    result = cases.ingest_dialog(ctx, w.workspace_id, w.inbox_id, tagged)
+    later = cases.ingest_dialog(ctx, w.workspace_id, w.inbox_id, dialog())
+
+    assert ctx.views.case_summary(result.case_id).tags == ("delivery",)  # type: ignore[union-attr]
+    assert ctx.views.case_summary(later.case_id) is not None
