@@ -14,6 +14,8 @@ def main() -> None:
     if importlib.util.find_spec("bench.governance") is not None:  # issue 7
         print("\ngdprkit access-governance overhead per request")
         importlib.import_module("bench.governance").run()
+    if importlib.util.find_spec("bench.retention") is not None:  # issue 8
+        importlib.import_module("bench.retention").run()
     detection = _detection_module()
     if detection is None:
         print("\nbench.detection is absent: no detector benchmark this time.")

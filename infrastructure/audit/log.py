@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import struct
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -334,11 +335,9 @@ class SqlAuditLog(AuditLog):
                 statuses.append(("redacted", None))
                 continue
             statuses.append(("selected", None))
-            entry_lines.append(_line({"index": index, "leaf": text}))
-            path = [h.hex() for h in tree.inclusion_proof(index)]
-            proof_lines.append(
-                _line({"index": index, "tree_size": size, "audit_path": path})
-            )
+            entry_lines.append(bytes(leaf.leaf) + b"\n")
+            path = tree.inclusion_proof(index)
+            proof_lines.append(struct.pack(">QB", index, len(path)) + b"".join(path))
         earlier_lines = [
             _line(
                 {
@@ -352,7 +351,7 @@ class SqlAuditLog(AuditLog):
         ]
         files = {
             "entries.jsonl": b"".join(entry_lines),
-            "proofs.jsonl": b"".join(proof_lines),
+            "proofs.bin": b"".join(proof_lines),
             "leaf-hashes.bin": b"".join(hashes),
             "ranges.json": json.dumps(_ranges(statuses), indent=1).encode(),
             "checkpoint.txt": checkpoint.note.encode(),

@@ -16,8 +16,9 @@ where the log breaks):
 2. the checkpoint is a C2SP signed note with a valid Ed25519 signature by the
    given key, for the extract's origin and tree size;
 3. the ranges cover leaf 0 to tree size - 1 exactly once, in order;
-4. every entry is canonical JSON, carries its own index, hashes to the leaf
-   hash at that index, sits in a "selected" range and matches the request;
+4. every entry (one leaf per line, its exact bytes) carries its own index,
+   hashes to the leaf hash at that index, sits in a "selected" range and
+   matches the request, and every selected leaf has its entry;
 5. the Merkle root rebuilt from all leaf hashes (RFC 9162) equals the
    checkpoint's root, so nothing was added, removed or reordered;
 6. every inclusion proof is the audit path of its leaf in that tree;
@@ -34,6 +35,7 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import re
 import struct
 import sys
 import zipfile
@@ -59,6 +61,8 @@ COSIGNATURE_HEADER = "cosignature/v1"
 # Signed times may run ahead of the verifier's clock by this much before the
 # checkpoint counts as coming from a clock that jumped forward.
 ALLOWED_CLOCK_SKEW = dt.timedelta(minutes=5)
+# RFC 3339 in UTC with exactly six fraction digits: one spelling per instant.
+LEAF_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", re.ASCII)
 REQUEST_FIELDS = ("subject_id", "case_id", "actor_id")
 STATUSES = ("selected", "redacted", "purged")
 
@@ -80,10 +84,14 @@ def tree_levels(leaf_hashes: Sequence[bytes]) -> list[list[bytes]]:
     A node without a right sibling moves up unchanged: this builds the same
     left-balanced tree as RFC 9162's split at the largest power of two.
     """
+    sha256 = hashlib.sha256  # looked up once: this loop is the verifier's hot path
     levels = [list(leaf_hashes)]
     while len(levels[-1]) > 1:
         below = levels[-1]
-        above = [node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)]
+        above = [
+            sha256(b"\x01" + left + right).digest()
+            for left, right in zip(below[::2], below[1::2], strict=False)
+        ]
         if len(below) % 2:
             above.append(below[-1])
         levels.append(above)
@@ -97,13 +105,13 @@ def root_from_leaf_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
 
 
 def audit_path(levels: list[list[bytes]], index: int) -> list[bytes]:
-    path = []
-    for level in levels[:-1]:
-        sibling = index ^ 1
-        if sibling < len(level):
-            path.append(level[sibling])
-        index >>= 1
-    return path
+    """RFC 9162 PATH(index), leaf first: the sibling on each level, skipping a
+    level where the node had none and moved up unchanged."""
+    return [
+        level[index >> height ^ 1]
+        for height, level in enumerate(levels[:-1])
+        if index >> height ^ 1 < len(level)
+    ]
 
 
 def verify_inclusion(
@@ -380,7 +388,7 @@ def verify_extract(
             "the leaf hashes do not rebuild the signed root: an entry was altered, "
             "removed, added or reordered"
         )
-    _check_proofs(files["proofs.jsonl"], levels, selected, checkpoint.size)
+    _check_proofs(files["proofs.bin"], levels, selected, checkpoint.size)
     report.checkpoints = 1 + _check_earlier(
         files.get("earlier-checkpoints.jsonl", b""), key, checkpoint, report.signed_at
     )
@@ -393,7 +401,7 @@ def _read_files(archive: zipfile.ZipFile) -> dict[str, bytes]:
     except (OSError, zipfile.BadZipFile) as error:
         raise ExtractError(f"cannot read the extract: {error}") from None
     required = ("manifest.json", "checkpoint.txt", "leaf-hashes.bin", "ranges.json")
-    for name in (*required, "entries.jsonl", "proofs.jsonl"):
+    for name in (*required, "entries.jsonl", "proofs.bin"):
         if name not in files:
             raise ExtractError(f"the extract has no {name}")
     return files
@@ -479,72 +487,70 @@ def _check_entries(
     manifest: dict[str, Any],
 ) -> list[int]:
     request = manifest["request"]
-    since = _time(request.get("since"))
-    until = _time(request.get("until"))
-    wanted = {name: request.get(name) for name in REQUEST_FIELDS if request.get(name)}
-    origin_workspace = manifest.get("workspace_id")
+    since, until = request.get("since"), request.get("until")
+    for bound in (since, until):
+        if bound is not None and not _is_leaf_time(bound):
+            raise ExtractError("the request's time range is malformed")
+    wanted = [(name, request[name]) for name in REQUEST_FIELDS if request.get(name)]
+    workspace = manifest.get("workspace_id")
     indexes: list[int] = []
     for line in blob.splitlines():
         try:
-            record = json.loads(line)
-            index, text = record["index"], record["leaf"]
-            leaf = json.loads(text)
+            leaf = json.loads(line)
+            index = leaf["index"]
+            occurred = leaf["occurred_at"]
         except (ValueError, KeyError, TypeError):
             raise ExtractError("entries.jsonl holds a malformed line") from None
-        if indexes and index <= indexes[-1]:
-            raise ExtractError("the entries are out of order (reordered)", index)
         if not isinstance(index, int) or not 0 <= index < len(hashes):
             raise ExtractError("an entry lies outside the signed tree", index)
-        if canonical_json(leaf) != text:
-            raise ExtractError("the entry is not in canonical form", index)
-        if leaf.get("index") != index:
-            raise ExtractError(
-                f"the entry says it is leaf {leaf.get('index')}: reordered", index
-            )
-        if leaf_hash(text.encode("ascii")) != hashes[index]:
+        if indexes and index <= indexes[-1]:
+            raise ExtractError("the entries are out of order (reordered)", index)
+        # The leaf hash covers these exact bytes, index included: an entry cannot
+        # be altered or moved to another position without failing here.
+        if leaf_hash(line) != hashes[index]:
             raise ExtractError("the entry does not match its leaf hash: altered", index)
         if statuses[index] != "selected":
             raise ExtractError("an entry is shown in a range marked hidden", index)
-        if leaf.get("workspace_id") != origin_workspace:
+        if leaf.get("workspace_id") != workspace:
             raise ExtractError("the entry belongs to another workspace", index)
-        mismatch = [k for k, v in wanted.items() if leaf.get(k) != v]
-        occurred = _time(leaf.get("occurred_at"))
-        if occurred is None:
+        if not _is_leaf_time(occurred):
             raise ExtractError("the entry has no valid occurred_at", index)
+        # Fixed-width UTC times compare as strings exactly as instants do.
         outside = (since and occurred < since) or (until and occurred >= until)
-        if mismatch or outside:
+        if outside or any(leaf.get(name) != value for name, value in wanted):
             raise ExtractError("the entry does not match the request", index)
         indexes.append(index)
-    missing = [i for i, s in enumerate(statuses) if s == "selected"]
-    if missing != indexes:
-        first = next(
-            (i for i, j in zip(missing, [*indexes, -1], strict=False) if i != j),
-            missing[-1] if missing else None,
-        )
-        raise ExtractError("a selected leaf has no entry: an entry was removed", first)
+    shown = set(indexes)
+    for index, status in enumerate(statuses):
+        if status == "selected" and index not in shown:
+            raise ExtractError("a selected leaf has no entry: removed", index)
     return indexes
+
+
+def _is_leaf_time(value: Any) -> bool:
+    return isinstance(value, str) and LEAF_TIME.fullmatch(value) is not None
 
 
 def _check_proofs(
     blob: bytes, levels: list[list[bytes]], selected: list[int], size: int
 ) -> None:
-    proven: list[int] = []
-    for line in blob.splitlines():
-        try:
-            record = json.loads(line)
-            index, tree_size = record["index"], record["tree_size"]
-            path = [bytes.fromhex(h) for h in record["audit_path"]]
-        except (ValueError, KeyError, TypeError):
-            raise ExtractError("proofs.jsonl holds a malformed line") from None
-        if tree_size != size or not 0 <= index < size:
-            raise ExtractError("an inclusion proof is for another tree", index)
+    """proofs.bin: per entry, uint64 index, uint8 path length, the path."""
+    offset = 0
+    for index in selected:
+        if offset + 9 > len(blob):
+            raise ExtractError("an inclusion proof is missing", index)
+        (proven, length) = struct.unpack_from(">QB", blob, offset)
+        offset += 9
+        path = blob[offset : offset + length * HASH_BYTES]
+        offset += length * HASH_BYTES
+        if proven != index:
+            raise ExtractError("the inclusion proofs do not match the entries", index)
         # Equal to the rebuilt tree's audit path is exactly what RFC 9162's
         # algorithm accepts against the rebuilt root, without hashing again.
-        if path != audit_path(levels, index):
+        if path != b"".join(audit_path(levels, index)):
             raise ExtractError("the inclusion proof does not verify", index)
-        proven.append(index)
-    if proven != selected:
-        raise ExtractError("the inclusion proofs do not match the entries shown")
+    if offset != len(blob):
+        raise ExtractError("proofs.bin holds proofs for entries not shown")
 
 
 def _check_earlier(
