@@ -6,7 +6,7 @@ composition root sets; the application never names an adapter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -21,9 +21,18 @@ class EventStore(Application[UUID]):
         self,
         env: Mapping[str, str] | None = None,
         transcodings: Sequence[Transcoding] = (),
+        before_save: Callable[[Sequence[Any]], object] | None = None,
     ) -> None:
         self._extra_transcodings = list(transcodings)
+        self._before_save = before_save
         super().__init__(env)
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Saves aggregates' pending events in one transaction, after letting the
+        storage prepare what the events need (such as their data keys)."""
+        if self._before_save is not None:
+            self._before_save(objs)
+        return super().save(*objs, **kwargs)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -22,7 +22,11 @@ from infrastructure.anonymisation_views import SqlAnonymisationViews
 from infrastructure.audit.wiring import install as install_audit
 from infrastructure.db import create_db_engine, metadata
 from infrastructure.detection import RuleBasedDetector
-from infrastructure.eventstore.sealing import ClearPersonalData, SealedPersonalData
+from infrastructure.eventstore.sealing import (
+    ClearPersonalData,
+    KeyPreparer,
+    SealedPersonalData,
+)
 from infrastructure.eventstore.transcoder import BytesAsBase64, SetAsList
 from infrastructure.governance import GovernanceProjection, access_governance
 from infrastructure.identifiers import HmacIdentifierHasher, SystemClock
@@ -129,6 +133,7 @@ def build(
     store = EventStore(
         env=event_store_env(settings, create_tables=create_tables),
         transcodings=[BytesAsBase64(), SetAsList(), pii],
+        before_save=KeyPreparer(vault) if settings.seal_personal_data else None,
     )
     views = SqlReadModels(engine, store, vault)
     access_requests = install_access_requests(views, engine, hasher, vault, settings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -122,3 +122,32 @@ class ClearPersonalData(Transcoding):
         raw = None if data["v"] is None else base64.b64decode(data["v"])
         value: str | bytes | None = raw if raw is None or data["b"] else raw.decode()
         return PersonalData(UUID(hex=data["o"]), data["f"], value)
+
+
+class KeyPreparer:
+    """Finds every owner whose values a save is about to seal and has the vault
+    load or create their keys in bulk before the events are encoded."""
+
+    def __init__(self, vault: KeyVault) -> None:
+        self._vault = vault
+
+    def __call__(self, objs: Sequence[Any]) -> None:
+        owners: dict[UUID, str] = {}
+        for obj in objs:
+            events = getattr(obj, "pending_events", None)
+            for event in events if events is not None else (obj,):
+                _collect_owners(vars(event), owners)
+        if owners:
+            self._vault.ensure_keys(owners)
+
+
+def _collect_owners(value: Any, owners: dict[UUID, str]) -> None:
+    if isinstance(value, PersonalData):
+        if value.value is not None:
+            owners.setdefault(value.owner_id, value.field)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_owners(item, owners)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _collect_owners(item, owners)
