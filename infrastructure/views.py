@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -260,7 +260,9 @@ class SqlReadModels(ReadModels):
             return 0
         return int(position)
 
-    def _apply_batch(self, position: int, notifications: list[Notification]) -> bool:
+    def _apply_batch(
+        self, position: int, notifications: Sequence[Notification]
+    ) -> bool:
         with self._engine.begin() as connection:
             claimed = connection.execute(
                 sa.update(projection_positions)
