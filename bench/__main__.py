@@ -16,6 +16,9 @@ def main() -> None:
         importlib.import_module("bench.governance").run()
     if importlib.util.find_spec("bench.retention") is not None:  # issue 8
         importlib.import_module("bench.retention").run()
+    if importlib.util.find_spec("bench.access_requests") is not None:  # issue 6
+        print("\ngdprkit access requests: approval to finished file (SQLite)")
+        importlib.import_module("bench.access_requests").run()
     detection = _detection_module()
     if detection is None:
         print("\nbench.detection is absent: no detector benchmark this time.")

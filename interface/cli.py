@@ -694,6 +694,7 @@ def projections(
 
 # Commands of other capabilities register themselves on the sub-apps above.
 import interface.cli_governance  # noqa: E402, F401
+from interface import cli_access_requests  # noqa: E402, F401
 from interface import cli_anonymisation  # noqa: E402, F401
 from interface import cli_audit  # noqa: E402, F401
 
