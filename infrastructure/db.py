@@ -331,50 +331,6 @@ case_authors = sa.Table(
     sa.Column("case_id", sa.String(36), primary_key=True, index=True),
 )
 
-# Retention and the tamper-evident access log (issue 8)
-
-audit_leaves = sa.Table(
-    "audit_leaves",
-    metadata,
-    sa.Column("workspace_id", sa.String(36), primary_key=True),
-    sa.Column("leaf_index", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("notification_id", sa.BigInteger, nullable=False, unique=True),
-    sa.Column("leaf_hash", sa.LargeBinary, nullable=False),
-    sa.Column("leaf", sa.LargeBinary),  # canonical JSON; NULL once purged
-    sa.Column("period", sa.String(7), nullable=False),
-    sa.Index("ix_audit_leaves_period", "workspace_id", "period"),
-)
-
-audit_checkpoints = sa.Table(
-    "audit_checkpoints",
-    metadata,
-    sa.Column("workspace_id", sa.String(36), primary_key=True),
-    sa.Column("tree_size", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("root_hash", sa.LargeBinary, nullable=False),
-    sa.Column("note", sa.Text, nullable=False),
-    sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-retention_runs = sa.Table(
-    "retention_runs",
-    metadata,
-    sa.Column("run_id", sa.String(36), primary_key=True),
-    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("completed_at", sa.DateTime(timezone=True)),
-    sa.Column("counts", sa.Text, nullable=False, default="{}"),
-)
-
-purged_log_periods = sa.Table(
-    "purged_log_periods",
-    metadata,
-    sa.Column("workspace_id", sa.String(36), primary_key=True),
-    sa.Column("period", sa.String(7), primary_key=True),
-    sa.Column("run_id", sa.String(36), nullable=False),
-    sa.Column("purged_at", sa.DateTime(timezone=True), nullable=False),
-)
-
 
 def sqlalchemy_url(database_url: str) -> str:
     if database_url.startswith(("postgresql://", "postgres://")):
