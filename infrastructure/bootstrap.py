@@ -31,6 +31,7 @@ from infrastructure.eventstore.transcoder import BytesAsBase64, SetAsList
 from infrastructure.governance import GovernanceProjection, access_governance
 from infrastructure.identifiers import HmacIdentifierHasher, SystemClock
 from infrastructure.ledger import FileErasureLedger
+from infrastructure.outbound import wiring as outbound
 from infrastructure.redaction import PresidioRedactor
 from infrastructure.settings import ConfigurationError, Settings
 from infrastructure.vault import KeyVault
@@ -141,6 +142,7 @@ def build(
     audit_extras = install_audit(views, engine, settings)
     anonymisation_views = SqlAnonymisationViews(engine, views, vault)
     anonymisation_views.register()
+    outbound_views = outbound.install_views(views, engine)  # issue 10
     if detector is None and use_default_detector:
         detector = default_detector()
     reads = GroupCommitter(
@@ -164,6 +166,9 @@ def build(
     container = Container(settings, engine, vault, store, views, context, audit_extras)
     container.extras["access_requests"] = access_requests
     container.extras["governance"] = access_governance(context, engine, settings)
+    container.extras[outbound.EXTRAS_KEY] = outbound.install(
+        outbound_views, settings, access_requests
+    )
     return container
 
 

@@ -332,6 +332,68 @@ case_authors = sa.Table(
 )
 
 
+# External links, notifications and settings history (issue 10). Token hashes,
+# ids and delivery state only: recipients and texts stay sealed in the events.
+
+external_links = sa.Table(
+    "external_links",
+    metadata,
+    sa.Column("link_id", sa.String(36), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("case_id", sa.String(36), nullable=False, index=True),
+    sa.Column("message_id", sa.String(36)),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("issued_by", sa.String(36), nullable=False),
+    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("refused", sa.Integer, nullable=False),
+)
+
+notification_outbox = sa.Table(
+    "notification_outbox",
+    metadata,
+    sa.Column("notification_id", sa.String(36), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("case_id", sa.String(36), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("recipient_user_id", sa.String(36)),
+    sa.Column("content_hidden", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.String(200)),
+    sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), index=True),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+)
+
+# One row per case event that may need notifications; the id is the event's
+# notification id, so a rebuilt projection yields the same triggers.
+notification_triggers = sa.Table(
+    "notification_triggers",
+    metadata,
+    sa.Column("trigger_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("workspace_id", sa.String(36), nullable=False),
+    sa.Column("case_id", sa.String(36), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("user_id", sa.String(36)),
+    sa.Column("message_id", sa.String(36)),
+    sa.Column("done", sa.Boolean, nullable=False, index=True),
+)
+
+workspace_setting_changes = sa.Table(
+    "workspace_setting_changes",
+    metadata,
+    sa.Column("change_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("setting", sa.String(64), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("actor_id", sa.String(36)),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
 def sqlalchemy_url(database_url: str) -> str:
     if database_url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + database_url.split("://", 1)[1]

@@ -164,6 +164,8 @@ def serve(
     """Start the HTTP API (OpenAPI at /docs)."""
     import uvicorn
 
+    from infrastructure.outbound.wiring import EXTRAS_KEY as OUTBOUND
+    from infrastructure.outbound.wiring import start_outbox_sender
     from interface.api.app import create_app
     from interface.cli_audit import start_background_scheduler
     from interface.demo import ensure_demo
@@ -178,6 +180,7 @@ def serve(
     # Purges and checkpoint signing run beside the API (issue 8); with several
     # API workers the leader lock lets exactly one of them purge.
     start_background_scheduler(container)
+    start_outbox_sender(container.context, container.extras[OUTBOUND])  # issue 10
     uvicorn.run(create_app(container), host=host, port=port, log_level="warning")
 
 
@@ -697,6 +700,7 @@ import interface.cli_governance  # noqa: E402, F401
 from interface import cli_access_requests  # noqa: E402, F401
 from interface import cli_anonymisation  # noqa: E402, F401
 from interface import cli_audit  # noqa: E402, F401
+from interface import cli_outbound  # noqa: E402, F401
 
 
 def main() -> None:

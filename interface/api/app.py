@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from application import cases, erasure, sensitivity
+from application import cases, erasure, external_links, sensitivity
 from application import workspaces as ws
 from application.errors import InvalidInputError, NotFoundError, UnauthenticatedError
 from application.ports import (
@@ -44,6 +44,8 @@ from interface.api.routes_access_requests import router as access_requests_route
 from interface.api.routes_anonymisation import router as anonymisation_router
 from interface.api.routes_audit import router as audit_router
 from interface.api.routes_forms import router as forms_router
+from interface.api.routes_outbound import router as outbound_router
+from interface.pages.routes import router as pages_router
 from interface.portal.routes import router as portal_router
 
 # Each capability adds its own APIRouter module here (interface/api/routes_*.py).
@@ -53,6 +55,7 @@ ROUTERS.append(routes_governance.router)
 ROUTERS.append(audit_router)
 ROUTERS.append(access_requests_router)
 ROUTERS.append(portal_router)
+ROUTERS.extend((outbound_router, pages_router))  # issue 10
 
 
 def create_app(container: Container) -> FastAPI:
@@ -286,8 +289,18 @@ def create_app(container: Container) -> FastAPI:
     @app.post("/v1/workspaces/{workspace_id}/cases/{case_id}/forward", status_code=204)
     def forward(workspace_id: UUID, case_id: UUID, body: s.Forward, user: User) -> None:
         """Forwards the case to a user or an external address; a user new to the
-        case needs `legal_basis` (422 without)."""
+        case needs `legal_basis` (422 without). An address gets a no-login link by
+        e-mail (see `external-links`)."""
         in_workspace(user, workspace_id, *staff)
+        if body.recipient_id is None and body.recipient_address:
+            external_links.forward_to_address(
+                ctx,
+                container.extras["outbound"],
+                user,
+                case_id,
+                body.recipient_address,
+            )
+            return
         cases.forward_case(
             ctx,
             user,
