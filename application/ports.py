@@ -427,4 +427,3 @@ class ExternalSource(abc.ABC):
     def records_for(
         self, workspace_id: UUID, identities: list[tuple[str, str]]
     ) -> Iterator[ExternalRecord]: ...
-

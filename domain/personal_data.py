@@ -56,11 +56,11 @@ class PersonalData:
         return self.value.encode("utf-8")
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, PersonalData)
-            and (self.owner_id, self.field, self.value)
-            == (other.owner_id, other.field, other.value)
-        )
+        return isinstance(other, PersonalData) and (
+            self.owner_id,
+            self.field,
+            self.value,
+        ) == (other.owner_id, other.field, other.value)
 
     def __hash__(self) -> int:
         return hash((self.owner_id, self.field, self.value))

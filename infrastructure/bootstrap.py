@@ -30,6 +30,7 @@ from infrastructure.eventstore.sealing import (
 from infrastructure.eventstore.transcoder import BytesAsBase64, SetAsList
 from infrastructure.governance import GovernanceProjection, access_governance
 from infrastructure.identifiers import HmacIdentifierHasher, SystemClock
+from infrastructure.integrations import wiring as integrations
 from infrastructure.ledger import FileErasureLedger
 from infrastructure.outbound import wiring as outbound
 from infrastructure.redaction import PresidioRedactor
@@ -138,10 +139,11 @@ def build(
     )
     views = SqlReadModels(engine, store, vault)
     access_requests = install_access_requests(views, engine, hasher, vault, settings)
-    GovernanceProjection(views).register()
     audit_extras = install_audit(views, engine, settings)
+    GovernanceProjection(views).register()
     anonymisation_views = SqlAnonymisationViews(engine, views, vault)
     anonymisation_views.register()
+    integration_views = integrations.install_views(views, engine)
     outbound_views = outbound.install_views(views, engine)  # issue 10
     if detector is None and use_default_detector:
         detector = default_detector()
@@ -163,9 +165,13 @@ def build(
         anonymisation_views=anonymisation_views,
     )
     views.catch_up()
-    container = Container(settings, engine, vault, store, views, context, audit_extras)
+    container = Container(settings, engine, vault, store, views, context)
     container.extras["access_requests"] = access_requests
+    container.extras.update(audit_extras)
     container.extras["governance"] = access_governance(context, engine, settings)
+    container.extras[integrations.EXTRAS_KEY] = integrations.install(
+        context, integration_views, engine, access_requests
+    )
     container.extras[outbound.EXTRAS_KEY] = outbound.install(
         outbound_views, settings, access_requests
     )

@@ -331,6 +331,91 @@ case_authors = sa.Table(
     sa.Column("case_id", sa.String(36), primary_key=True, index=True),
 )
 
+# Integrations (issue 9): webhook connections, ServiceNow pushes, external
+# sources, integration clients. No secret is in any of these tables.
+
+channel_connections = sa.Table(
+    "channel_connections",
+    metadata,
+    sa.Column("inbox_id", sa.String(36), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("configured_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Signed deliveries seen within the freshness window; not a projection.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("inbox_id", sa.String(36), primary_key=True),
+    sa.Column("delivery_key", sa.String(64), primary_key=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+servicenow_targets = sa.Table(
+    "servicenow_targets",
+    metadata,
+    sa.Column("workspace_id", sa.String(36), primary_key=True),
+    sa.Column("instance_url", sa.String(300), nullable=False),
+    sa.Column("table_name", sa.String(80), nullable=False),
+    sa.Column("auth_mode", sa.String(8), nullable=False),
+    sa.Column("configured_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+archive_pushes = sa.Table(
+    "archive_pushes",
+    metadata,
+    sa.Column("push_id", sa.String(36), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("request_id", sa.String(36), nullable=False),
+    sa.Column("export_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("target", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("record_id", sa.String(64)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
+    sa.Column("pushed_at", sa.DateTime(timezone=True)),
+)
+
+external_endpoints = sa.Table(
+    "external_endpoints",
+    metadata,
+    sa.Column("endpoint_id", sa.String(36), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("url", sa.String(500), nullable=False),
+    sa.Column("identifiers", sa.String(8), nullable=False),
+    sa.Column("timeout_seconds", sa.Float, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+external_source_calls = sa.Table(
+    "external_source_calls",
+    metadata,
+    sa.Column("call_id", sa.String(36), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("endpoint_id", sa.String(36), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("called_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+integration_clients = sa.Table(
+    "integration_clients",
+    metadata,
+    sa.Column("client_id", sa.String(36), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("may_download", sa.Boolean, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+)
 
 # External links, notifications and settings history (issue 10). Token hashes,
 # ids and delivery state only: recipients and texts stay sealed in the events.

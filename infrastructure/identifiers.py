@@ -11,7 +11,9 @@ import phonenumbers
 
 from application.ports import Clock, IdentifierHasher
 
-SOCIAL_KINDS = frozenset({"twitter", "facebook", "instagram", "youtube", "chat", "webform"})
+SOCIAL_KINDS = frozenset(
+    {"twitter", "facebook", "instagram", "youtube", "chat", "webform"}
+)
 
 
 class HmacIdentifierHasher(IdentifierHasher):
@@ -27,7 +29,9 @@ class HmacIdentifierHasher(IdentifierHasher):
                 number = phonenumbers.parse(value, "NO")
             except phonenumbers.NumberParseException:
                 return "".join(ch for ch in value if ch.isdigit() or ch == "+")
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return phonenumbers.format_number(
+                number, phonenumbers.PhoneNumberFormat.E164
+            )
         if kind in SOCIAL_KINDS:
             return value.removeprefix("@").casefold()
         return value

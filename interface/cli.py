@@ -700,6 +700,7 @@ import interface.cli_governance  # noqa: E402, F401
 from interface import cli_access_requests  # noqa: E402, F401
 from interface import cli_anonymisation  # noqa: E402, F401
 from interface import cli_audit  # noqa: E402, F401
+from interface import cli_integrations  # noqa: E402, F401
 from interface import cli_outbound  # noqa: E402, F401
 
 

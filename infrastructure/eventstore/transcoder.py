@@ -67,7 +67,10 @@ class OrjsonTranscoder(JSONTranscoder):
                 f"Object of type {type(obj)} is not serializable: register a "
                 "transcoding for it"
             )
-        return {"_type_": transcoding.name, "_data_": self._to_plain(transcoding.encode(obj))}
+        return {
+            "_type_": transcoding.name,
+            "_data_": self._to_plain(transcoding.encode(obj)),
+        }
 
     def _from_plain(self, obj: Any) -> Any:
         if type(obj) is list:

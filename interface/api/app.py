@@ -44,6 +44,7 @@ from interface.api.routes_access_requests import router as access_requests_route
 from interface.api.routes_anonymisation import router as anonymisation_router
 from interface.api.routes_audit import router as audit_router
 from interface.api.routes_forms import router as forms_router
+from interface.api.routes_integrations import router as integrations_router
 from interface.api.routes_outbound import router as outbound_router
 from interface.pages.routes import router as pages_router
 from interface.portal.routes import router as portal_router
@@ -55,6 +56,7 @@ ROUTERS.append(routes_governance.router)
 ROUTERS.append(audit_router)
 ROUTERS.append(access_requests_router)
 ROUTERS.append(portal_router)
+ROUTERS.append(integrations_router)
 ROUTERS.extend((outbound_router, pages_router))  # issue 10
 
 
