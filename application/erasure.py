@@ -125,6 +125,7 @@ def erase_subject(
         actor_id=actor_id,
     )
     ctx.save(subject, *cases)
+    files_deleted = sum(delete(subject_id) for delete in ctx.subject_copies)
     return ErasureReceipt(
         subject_id=subject_id,
         request_ref=request_ref,
@@ -143,8 +144,7 @@ def erase_subject(
                 "access log", "entries kept, pseudonymous ids only", log_entries
             ),
             StoreTouched("erasure ledger", "records appended", 1),
-            StoreTouched("files", "stored files deleted", 0),
-            StoreTouched("exports held", "exports shredded", 0),
+            StoreTouched("exports held", "stored files deleted", files_deleted),
         ),
     )
 

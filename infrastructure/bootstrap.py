@@ -16,6 +16,7 @@ from application.ports import (
     KeyShredder,
     SensitivityDetector,
 )
+from application.access_requests import shred_exports_of_subject
 from application.store import EventStore
 from infrastructure.access_requests.wiring import install as install_access_requests
 from infrastructure.anonymisation_views import SqlAnonymisationViews
@@ -167,6 +168,9 @@ def build(
     views.catch_up()
     container = Container(settings, engine, vault, store, views, context)
     container.extras["access_requests"] = access_requests
+    context.subject_copies.append(
+        lambda subject_id: shred_exports_of_subject(access_requests, subject_id)
+    )
     container.extras.update(audit_extras)
     container.extras["governance"] = access_governance(context, engine, settings)
     container.extras[integrations.EXTRAS_KEY] = integrations.install(

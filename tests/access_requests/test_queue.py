@@ -208,7 +208,7 @@ def test_erasing_the_subject_shreds_our_stored_file(
     )
     assert subject is not None
 
-    erasure.erase_subject(
+    receipt = erasure.erase_subject(
         ctx,
         p.world.workspace_id,
         subject,
@@ -219,6 +219,8 @@ def test_erasing_the_subject_shreds_our_stored_file(
 
     with pytest.raises(NotFoundError):
         download_all(ctx, svc, p, request.id, approval.export_id)
+    held = {touched.store: touched.count for touched in receipt.stores}
+    assert held["exports held"] == 1
 
 
 def test_shredded_profile_reads_as_erased_in_the_file(

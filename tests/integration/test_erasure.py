@@ -140,7 +140,6 @@ def test_api_erasure_returns_receipt_counting_every_store_without_values(
         "case list": 1,
         "access log": 2,
         "erasure ledger": 1,
-        "files": 0,
         "exports held": 0,
     }
     assert [v for v in (name, email, body) if v in response.text + ledger] == []
