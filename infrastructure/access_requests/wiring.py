@@ -33,7 +33,6 @@ class AccessRequestSettings(BaseSettings):
     smtp_starttls: bool = False
     access_link_days: int = Field(default=7, ge=1, le=90)
     export_max_attachment_mb: int = Field(default=100, ge=1)
-    export_pdf_slice_messages: int = Field(default=400, ge=10)
 
 
 def install(
@@ -68,7 +67,6 @@ def install(
         writer=ArchiveExportWriter(
             data_dir / "export-work",
             max_attachment_bytes=config.export_max_attachment_mb * MIB,
-            pdf_slice_messages=config.export_pdf_slice_messages,
         ),
         email=email,
         default_link_days=config.access_link_days,

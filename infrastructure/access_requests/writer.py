@@ -2,13 +2,14 @@
 encrypted ZIP.
 
 Cases arrive one at a time and are rendered at once: the HTML and the JSON copy
-are written to files as they grow, attachments go straight into the archive, and
-the PDF is laid out in slices of a few hundred messages that are joined at the
-end. Memory therefore depends on the largest case, not on the number of cases.
+are written to scratch files as they grow and copied into the archive in blocks,
+attachments go straight into the archive, and the PDF is written page by page
+(see pdf.py). Memory therefore depends on the largest case, not on the number of
+cases, apart from the PDF's compact page buffers.
 
 Everything from the case is text to Jinja2 with autoescaping, and the document
 carries a Content-Security-Policy that forbids scripts and every external
-reference; WeasyPrint may fetch nothing but inline data: URIs.
+reference; the PDF writer is given bytes only, never a name it could fetch.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from typing import IO, Any
 import jinja2
 import orjson
 import pyzipper
-from pypdf import PdfWriter
 
 from application.access_export import (
     ExportAttachment,
@@ -34,6 +34,7 @@ from application.access_export import (
     WrittenExport,
 )
 from infrastructure.access_requests.labels import LABELS
+from infrastructure.access_requests.pdf import PdfExport
 
 MIB = 1024 * 1024
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -51,6 +52,8 @@ _EXTENSIONS = {
     "text/csv": ".csv",
 }
 _ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
+# Rendering aids, not data: the JSON copy lists the attachment without them.
+_NOT_IN_JSON = frozenset({"data_uri", "note", "image"})
 _ZIP_FAMILY = ("application/vnd.openxmlformats", "application/vnd.oasis", "zip")
 
 
@@ -89,21 +92,6 @@ def declared_type_is_false(declared: str, sniffed: str | None) -> bool:
     return sniffed != declared
 
 
-class DataUriOnlyFetcher:
-    """WeasyPrint's fetcher, limited to data: URIs: the PDF can reach nothing."""
-
-    def __init__(self) -> None:
-        from weasyprint.urls import URLFetcher
-
-        self._inner = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
-        self._fail_on_errors = False
-
-    def __call__(self, url: str) -> Any:
-        if not url.startswith("data:"):
-            raise ValueError("the access file may not load external resources")
-        return self._inner.fetch(url)
-
-
 class ArchiveExportWriter(ExportWriter):
     def __init__(
         self,
@@ -111,12 +99,10 @@ class ArchiveExportWriter(ExportWriter):
         *,
         max_attachment_bytes: int = 100 * MIB,
         max_inline_image_bytes: int = 2 * MIB,
-        pdf_slice_messages: int = 400,
     ) -> None:
         self._work_dir = work_dir
         self._max_attachment = max_attachment_bytes
         self._max_inline = max_inline_image_bytes
-        self._slice = pdf_slice_messages
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_TEMPLATES),
             autoescape=True,
@@ -147,7 +133,7 @@ class ArchiveExportWriter(ExportWriter):
         lang = header.language if header.language in LABELS else "en"
         names = _Names(lang)
         render = _Renderer(self._env, LABELS[lang], lang, header)
-        pdf = _PdfSlices(scratch, render, self._slice)
+        pdf = PdfExport(LABELS[lang], _when)
         with pyzipper.AESZipFile(
             archive, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES
         ) as zipped:
@@ -160,34 +146,34 @@ class ArchiveExportWriter(ExportWriter):
                 self._write_documents(content, zipped, render, pdf, html, data)
             zipped.write(scratch / "document.html", names.html)
             zipped.write(scratch / "data.json", "data.json")
-            zipped.write(pdf.finish(password), names.pdf)
+            zipped.write(pdf.finish(password, scratch / "document.pdf"), names.pdf)
 
     def _write_documents(
         self,
         content: ExportContent,
         zipped: Any,
         render: _Renderer,
-        pdf: _PdfSlices,
+        pdf: PdfExport,
         html: IO[str],
         data: IO[bytes],
     ) -> None:
         profiles = list(content.profiles)
         intro = render("intro.html", profiles=profiles)
         html.write(render.opening + intro)
-        pdf.add(intro, 0)
+        pdf.intro(content.header, profiles)
         _json_start(data, content, profiles)
         for number, case in enumerate(content.cases, start=1):
             messages = self._attachments(case, number, zipped, render.t)
             fragment = render("case.html", case=case, number=number, messages=messages)
             html.write(fragment)
-            pdf.add(fragment, len(case.messages))
+            pdf.case(case, number, messages)
             data.write(b"," if number > 1 else b"")
             data.write(orjson.dumps(_case_json(case, messages)))
         log = list(content.access_log)
         external = list(content.external)
         outro = render("outro.html", totals=content.totals, log=log, external=external)
         html.write(outro + "</body></html>\n")
-        pdf.add(outro, 0)
+        pdf.outro(content.totals, log, external)
         _json_end(data, content, log, external)
 
     def _attachments(
@@ -239,6 +225,7 @@ class ArchiveExportWriter(ExportWriter):
         if sniffed in _INLINE_IMAGES and len(a.content) <= self._max_inline:
             encoded = base64.b64encode(a.content).decode("ascii")
             item["data_uri"] = f"data:{sniffed};base64,{encoded}"
+            item["image"] = a.content
             return {**item, "note": t["att_image"], "status": "included"}
         return {**item, "note": t["att_included"], "status": "included"}
 
@@ -265,50 +252,6 @@ class _Renderer:
 
     def __call__(self, template: str, **values: Any) -> str:
         return self._env.get_template(template).render(**self._common, **values)
-
-
-class _PdfSlices:
-    """The PDF in slices of about `size` messages, joined and encrypted at the end."""
-
-    def __init__(self, scratch: Path, render: _Renderer, size: int) -> None:
-        self._scratch = scratch
-        self._render = render
-        self._size = size
-        self._parts: list[str] = []
-        self._messages = 0
-        self._slices: list[Path] = []
-
-    def add(self, fragment: str, messages: int) -> None:
-        self._parts.append(fragment)
-        self._messages += messages
-        if self._messages >= self._size:
-            self._flush()
-
-    def _flush(self) -> None:
-        if not self._parts:
-            return
-        from weasyprint import HTML
-
-        html = self._render.opening + "".join(self._parts) + "</body></html>"
-        path = self._scratch / f"slice-{len(self._slices):05d}.pdf"
-        HTML(string=html, url_fetcher=DataUriOnlyFetcher()).write_pdf(path)
-        self._slices.append(path)
-        self._parts = []
-        self._messages = 0
-
-    def finish(self, password: str) -> Path:
-        self._flush()
-        writer = PdfWriter()
-        for path in self._slices:
-            writer.append(str(path))
-        writer.add_metadata({"/Title": self._render.t["title"]})
-        writer.encrypt(
-            user_password=password, owner_password=password, algorithm="AES-256"
-        )
-        target = self._scratch / "document.pdf"
-        with open(target, "wb") as handle:
-            writer.write(handle)
-        return target
 
 
 def _when(moment: dt.datetime | None) -> str:
@@ -369,7 +312,7 @@ def _case_json(case: ExportCase, messages: list[dict[str, Any]]) -> dict[str, An
                 "sent_at": m["message"].sent_at.isoformat(),
                 "fields": [list(pair) for pair in m["message"].fields],
                 "attachments": [
-                    {k: v for k, v in a.items() if k not in ("data_uri", "note")}
+                    {k: v for k, v in a.items() if k not in _NOT_IN_JSON}
                     for a in m["attachments"]
                 ],
             }
