@@ -33,10 +33,9 @@ test: $(VENV)/.installed-dev system-deps
 	$(BIN)/pytest -q
 
 ## system-deps: Debian packages some tests need (only when missing; needs root)
-# WeasyPrint loads pango, harfbuzz and fontconfig at run time; DejaVu renders
-# Norwegian letters in the access file's PDF; chromium drives the browser test.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
-	libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core chromium
+# DejaVu (embedded by fpdf2) renders Norwegian letters in the access file's PDF;
+# chromium drives the browser test.
+SYSTEM_PACKAGES := fonts-dejavu-core chromium
 system-deps:
 	@missing=""; for pkg in $(SYSTEM_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "ok installed" \
