@@ -13,6 +13,7 @@ or path, and images arrive as bytes, never as names.
 from __future__ import annotations
 
 import io
+import logging
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,6 +39,9 @@ _MONO = "DejaVuMono"
 _BODY_PT = 9.5
 _LINE_MM = 4.6
 _IMAGE_MAX_MM = 120.0
+# fpdf2 warns about glyphs a font lacks by quoting them: characters of someone's
+# messages must not reach the logs.
+logging.getLogger("fpdf.output").setLevel(logging.ERROR)
 # Control characters other than line breaks have no glyph and could confuse
 # readers of the text layer; tabs become spaces.
 _DROP = {c: None for c in range(32) if c not in (9, 10)} | {9: "    ", 127: None}
