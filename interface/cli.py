@@ -164,6 +164,8 @@ def serve(
     """Start the HTTP API (OpenAPI at /docs)."""
     import uvicorn
 
+    from infrastructure.integrations.wiring import EXTRAS_KEY as INTEGRATIONS
+    from infrastructure.integrations.wiring import start_push_sender
     from infrastructure.outbound.wiring import EXTRAS_KEY as OUTBOUND
     from infrastructure.outbound.wiring import start_outbox_sender
     from interface.api.app import create_app
@@ -181,6 +183,7 @@ def serve(
     # API workers the leader lock lets exactly one of them purge.
     start_background_scheduler(container)
     start_outbox_sender(container.context, container.extras[OUTBOUND])  # issue 10
+    start_push_sender(container.context, container.extras[INTEGRATIONS])  # issue 9
     uvicorn.run(create_app(container), host=host, port=port, log_level="warning")
 
 

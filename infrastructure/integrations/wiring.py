@@ -3,20 +3,26 @@ environment keys."""
 
 from __future__ import annotations
 
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import Engine
 
 from application.access_requests import AccessRequestServices
+from application.archive_pushes import run_pushes
 from application.context import Context
 from application.external_sources import RegisteredSources
 from application.integration_ports import SourceClient, TicketingTarget
 from application.integrations import IntegrationServices
+from domain.integrations import PushStatus
 from infrastructure.integrations.servicenow import ServiceNowClient
 from infrastructure.integrations.sources import HttpSourceClient
 from infrastructure.integrations.views import SqlIntegrationViews, SqlReplayGuard
 from infrastructure.views import SqlReadModels
 from infrastructure.webhooks import all_webhooks
+
+log = structlog.get_logger(__name__)
 
 EXTRAS_KEY = "integrations"
 
@@ -74,3 +80,32 @@ def install(
     if access is not None:
         access.external_sources.append(RegisteredSources(context, services))
     return services
+
+
+def start_push_sender(
+    ctx: Context, svc: IntegrationServices, interval_seconds: float = 60.0
+) -> BackgroundScheduler:
+    """For `gdprkit serve`: sends queued archive pushes, and failed ones whose
+    next attempt is due, once a minute. Each attempt is an event; nothing is
+    dropped when the target is down."""
+
+    def send() -> None:
+        try:
+            ctx.views.catch_up()
+            outcomes = run_pushes(ctx, svc)
+        except Exception:
+            log.exception("integrations.push_run_failed")
+            return
+        if outcomes:
+            log.info(
+                "integrations.pushes_run",
+                pushed=sum(o.status == PushStatus.PUSHED.value for o in outcomes),
+                failed=sum(o.status != PushStatus.PUSHED.value for o in outcomes),
+            )
+
+    scheduler = BackgroundScheduler(daemon=True)
+    scheduler.add_job(
+        send, "interval", seconds=interval_seconds, max_instances=1, coalesce=True
+    )
+    scheduler.start()
+    return scheduler

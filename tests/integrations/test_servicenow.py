@@ -5,6 +5,7 @@ pushes every approved file and never drops a failed one."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +22,7 @@ from application.integrations import IntegrationServices
 from infrastructure.bootstrap import Container
 from infrastructure.identifiers import FixedClock
 from infrastructure.integrations.servicenow import ServiceNowClient
+from infrastructure.integrations.wiring import start_push_sender
 from tests.access_requests.fakes import LoopbackConnector, RecordingEmailSender
 from tests.access_requests.scenario import person, proven_request
 from tests.integrations.conftest import SleepRecorder
@@ -334,3 +336,29 @@ def test_plain_http_instance_is_refused_outside_loopback(
 
     assert answer.status_code == 422
     assert "https" in answer.json()["detail"]
+
+
+def test_serve_pushes_approved_files_without_anyone_asking(
+    container: Container,
+    integ: IntegrationServices,
+    api: TestClient,
+    svc: ar.AccessRequestServices,
+    email: RecordingEmailSender,
+    twitter: LoopbackConnector,
+    instance: tuple[str, FakeServiceNowState],
+) -> None:
+    ctx = container.context
+    url, state = instance
+    p = person(ctx)
+    configure(api, p.world.admin_token, p.world.workspace_id, url, state)
+    request = proven_request(ctx, svc, email, twitter, p)
+    ar.approve(ctx, svc, p.world.agent, request.id)
+
+    sender = start_push_sender(ctx, integ, interval_seconds=0.2)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not state.attachments:
+        time.sleep(0.1)
+    sender.shutdown(wait=True)
+
+    assert len(state.attachments) == 1
+    assert [r.status for r in integ.views.pushes(p.world.workspace_id)] == ["pushed"]
