@@ -13,7 +13,7 @@ import fcntl
 import json
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -207,8 +207,12 @@ class Scheduler:
         *,
         purge_minutes: float,
         checkpoint_minutes: float,
+        sweeps: Sequence[tuple[str, Callable[[], object]]] = (),
     ) -> None:
         self._ctx = ctx
+        # Other housekeeping that runs with each purge: expired download links
+        # and their files, for one.
+        self._sweeps = list(sweeps)
         self._runs = runs
         self._log = audit_log
         self._lock = lock
@@ -226,6 +230,11 @@ class Scheduler:
         if reports is None:
             log.info("retention.not_leader")
             return
+        for name, sweep in self._sweeps:
+            try:
+                log.info("retention.swept", sweep=name, result=sweep())
+            except Exception:
+                log.exception("retention.sweep_failed", sweep=name)
         for report in reports:
             if report.run_id is not None:
                 log.info(

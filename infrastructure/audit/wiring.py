@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
@@ -64,4 +65,19 @@ def scheduler_of(container: Container) -> Scheduler:
         container.extras[LEADER_LOCK],
         purge_minutes=settings.purge_interval_minutes,
         checkpoint_minutes=settings.checkpoint_interval_minutes,
+        sweeps=_sweeps(container),
     )
+
+
+def _sweeps(container: Container) -> list[tuple[str, Callable[[], object]]]:
+    from application.access_requests import expire_links
+
+    services = container.extras.get("access_requests")
+    if services is None:
+        return []
+    return [
+        (
+            "access_requests.expire_links",
+            lambda: expire_links(container.context, services),
+        )
+    ]

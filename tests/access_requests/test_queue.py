@@ -12,6 +12,7 @@ from application import erasure
 from application import workspaces as ws
 from application.errors import ConflictError, NotFoundError
 from domain.model import case_profile_owner
+from infrastructure.audit.wiring import scheduler_of
 from infrastructure.bootstrap import Container
 from infrastructure.identifiers import FixedClock
 from tests.access_requests.fakes import LoopbackConnector, RecordingEmailSender
@@ -250,3 +251,25 @@ def test_shredded_profile_reads_as_erased_in_the_file(
     assert shredded["profile"] == {"identity": "[erased]", "name": "[erased]"}
     assert [m["author"] for m in shredded["messages"]] == ["[erased]"]
     assert [m["body"] for m in shredded["messages"]] == ["Tweet body"]
+
+
+def test_scheduled_purge_deletes_files_whose_link_expired(
+    container: Container,
+    clock: FixedClock,
+    svc: ar.AccessRequestServices,
+    email: RecordingEmailSender,
+    twitter: LoopbackConnector,
+) -> None:
+    ctx = container.context
+    p = person(ctx)
+    request = proven_request(ctx, svc, email, twitter, p)
+    approval = ar.approve(ctx, svc, p.world.agent, request.id)
+    scheduler = scheduler_of(container)
+    clock.advance(dt.timedelta(days=8))
+
+    scheduler.purge()
+
+    with pytest.raises(NotFoundError):
+        svc.exports.open(approval.export_id)
+    assert svc.exports.delete(approval.export_id) is False  # the file is gone
+    assert ar.expire_links(ctx, svc) == 0  # nothing was left for a second sweep
