@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 import structlog
 from sqlalchemy.engine import Engine
 
+from application.access_requests import shred_exports_of_subject
 from application.context import Context
 from application.group_commit import GroupCommitter
 from application.ports import (
@@ -16,7 +17,6 @@ from application.ports import (
     KeyShredder,
     SensitivityDetector,
 )
-from application.access_requests import shred_exports_of_subject
 from application.store import EventStore
 from infrastructure.access_requests.wiring import install as install_access_requests
 from infrastructure.anonymisation_views import SqlAnonymisationViews

@@ -698,13 +698,16 @@ def projections(
         typer.echo(f"applied {applied} events")
 
 
-# Commands of other capabilities register themselves on the sub-apps above.
-import interface.cli_governance  # noqa: E402, F401
-from interface import cli_access_requests  # noqa: E402, F401
-from interface import cli_anonymisation  # noqa: E402, F401
-from interface import cli_audit  # noqa: E402, F401
-from interface import cli_integrations  # noqa: E402, F401
-from interface import cli_outbound  # noqa: E402, F401
+# Commands of other capabilities register themselves on the sub-apps above, so
+# they are imported once `app` exists.
+from interface import (  # noqa: E402
+    cli_access_requests,  # noqa: F401
+    cli_anonymisation,  # noqa: F401
+    cli_audit,  # noqa: F401
+    cli_governance,  # noqa: F401
+    cli_integrations,  # noqa: F401
+    cli_outbound,  # noqa: F401
+)
 
 
 def main() -> None:

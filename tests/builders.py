@@ -55,13 +55,13 @@ def world(ctx: Context, channel: str = "email") -> World:
         )
         for role in ("administrator", "agent", "auditor")
     }
-    users = {role: ctx.views.user(i.user_id) for role, i in issued.items()}
+    users = {role: _known_user(ctx, i.user_id) for role, i in issued.items()}
     return World(
         workspace_id,
         inbox_id,
         users["administrator"],
         users["agent"],
-        users["auditor"],  # type: ignore[arg-type]
+        users["auditor"],
         issued["administrator"].token,
         issued["agent"].token,
         issued["auditor"].token,
@@ -99,3 +99,10 @@ def dialog(
             ),
         ),
     )
+
+
+def _known_user(ctx: Context, user_id: UUID) -> UserRecord:
+    user = ctx.views.user(user_id)
+    if user is None:
+        raise LookupError(f"user {user_id} was just created but is not projected")
+    return user

@@ -143,5 +143,3 @@ def _resolve_cluster(cluster: list[Hit]) -> list[Hit]:
 def _to_finding(norm: NormalisedText, hit: Hit) -> Finding:
     start, end = norm.original_span(hit.start, hit.end)
     return Finding(hit.category, start, end, hit.rule, hit.confidence)
-
-
