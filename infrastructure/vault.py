@@ -138,11 +138,17 @@ class KeyVault:
         with self._lock:
             for owner_id in owner_ids:
                 self._cache.pop(owner_id, None)
-        self._reclaim_space()
+        self.reclaim_space()
         log.info("vault.keys_shredded", owners=len(ids), rows=removed)
         return removed
 
-    def _reclaim_space(self) -> None:
+    def reclaim_space(self) -> None:
+        """Rewrites the key table so destroyed keys leave no bytes on disk.
+
+        PostgreSQL keeps a deleted row while any transaction older than the delete
+        is open, so one pass right after shredding may keep it; the scheduler runs
+        this again with every purge.
+        """
         if self._engine.dialect.name == "postgresql":
             # A plain VACUUM frees dead tuples but leaves their bytes, wrapped keys
             # included, in the page's free space; FULL rewrites the table into a

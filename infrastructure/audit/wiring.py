@@ -72,12 +72,15 @@ def scheduler_of(container: Container) -> Scheduler:
 def _sweeps(container: Container) -> list[tuple[str, Callable[[], object]]]:
     from application.access_requests import expire_links
 
-    services = container.extras.get("access_requests")
-    if services is None:
-        return []
-    return [
-        (
-            "access_requests.expire_links",
-            lambda: expire_links(container.context, services),
-        )
+    sweeps: list[tuple[str, Callable[[], object]]] = [
+        ("vault.reclaim_space", container.vault.reclaim_space)
     ]
+    services = container.extras.get("access_requests")
+    if services is not None:
+        sweeps.append(
+            (
+                "access_requests.expire_links",
+                lambda: expire_links(container.context, services),
+            )
+        )
+    return sweeps
