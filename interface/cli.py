@@ -153,7 +153,9 @@ def _emit(rows: list[dict[str, Any]], fmt: OutputFormat, columns: list[str]) -> 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port to listen on.")
+    ] = 8000,
     demo: Annotated[
         bool,
         typer.Option(
@@ -231,31 +233,43 @@ def _run_import(
             container, workspace_id, inbox, source_name, channel
         )
         source = importer_for(source_name)
-        total = source.estimate(str(path))
+        try:
+            total = source.estimate(str(path))
+        except OSError as error:
+            raise fail(f"cannot read {path}: {error.strerror or error}") from None
         imported = messages = 0
         problems: list[ImportProblem] = []
-        with Progress(
-            TextColumn("[bold]import " + source_name),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[status]}"),
-            transient=False,
-            disable=not sys.stderr.isatty(),
-        ) as progress:
-            task = progress.add_task("import", total=total, status="")
-            for item in source.read(str(path)):
-                if isinstance(item, ImportProblem):
-                    problems.append(item)
-                    typer.echo(f"skipped {item.position}: {item.reason}", err=True)
-                else:
-                    try:
-                        result = cases.ingest_dialog(ctx, workspace_id, inbox_id, item)
-                    except (ApplicationError, DomainError) as error:
-                        problems.append(ImportProblem(item.thread_key[:40], str(error)))
-                        continue
-                    imported += 1
-                    messages += result.messages_added
-                progress.update(task, advance=1, status=f"{imported} cases")
+        try:
+            with Progress(
+                TextColumn("[bold]import " + source_name),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[status]}"),
+                transient=False,
+                disable=not sys.stderr.isatty(),
+            ) as progress:
+                task = progress.add_task("import", total=total, status="")
+                for item in source.read(str(path)):
+                    if isinstance(item, ImportProblem):
+                        problems.append(item)
+                        typer.echo(f"skipped {item.position}: {item.reason}", err=True)
+                    else:
+                        try:
+                            result = cases.ingest_dialog(
+                                ctx, workspace_id, inbox_id, item
+                            )
+                        except (ApplicationError, DomainError) as error:
+                            problems.append(
+                                ImportProblem(item.thread_key[:40], str(error))
+                            )
+                            continue
+                        imported += 1
+                        messages += result.messages_added
+                    progress.update(task, advance=1, status=f"{imported} cases")
+        except OSError as error:
+            raise fail(f"cannot read {path}: {error.strerror or error}") from None
+        if imported == 0 and not problems:
+            raise fail(f"found no {source_name} dialogs in {path}")
         typer.echo(
             f"imported {imported} dialogs ({messages} messages) into inbox {inbox_id}; "
             f"{len(problems)} records skipped"
@@ -333,8 +347,8 @@ def cases_list(
     workspace: WorkspaceOption = None,
     inbox: InboxOption = None,
     status: Annotated[str | None, typer.Option(help="open or closed")] = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
+    offset: Annotated[int, typer.Option(min=0, max=2**62)] = 0,
     format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
 ) -> None:
     """List cases without their content (not an audited read)."""
@@ -531,7 +545,7 @@ def access_log(
     actor: Annotated[str | None, typer.Option("--actor")] = None,
     since: Annotated[str | None, typer.Option(help="ISO 8601 time, inclusive")] = None,
     until: Annotated[str | None, typer.Option(help="ISO 8601 time, exclusive")] = None,
-    limit: int = 10_000,
+    limit: Annotated[int, typer.Option(min=1, max=1_000_000)] = 10_000,
     format: Annotated[LogFormat, typer.Option("--format")] = LogFormat.JSONL,
 ) -> None:
     """Print the access log: who touched which case, when, why, from where."""

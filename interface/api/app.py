@@ -31,6 +31,7 @@ from infrastructure.bootstrap import Container
 from interface.api import problems, routes_governance
 from interface.api import schemas as s
 from interface.api.deps import (
+    MAX_POSITION,
     STAFF,
     BodySizeLimit,
     Credentials,
@@ -227,7 +228,7 @@ def create_app(container: Container) -> FastAPI:
         inbox_id: UUID | None = None,
         status: Literal["open", "closed"] | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     ) -> list[s.CaseSummaryOut]:
         """Lists cases without their content (not an audited read)."""
         in_workspace(user, workspace_id, *staff)
@@ -430,7 +431,7 @@ def create_app(container: Container) -> FastAPI:
         actor_id: UUID | None = None,
         since: str | None = None,
         until: str | None = None,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
         format: Literal["json", "jsonl", "csv"] = "json",
     ) -> Any:

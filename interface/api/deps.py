@@ -25,6 +25,9 @@ from interface.api.governance import SESSION_COOKIE, admit_request
 from interface.api.schemas import LegalBasisIn
 
 STAFF = (Role.ADMINISTRATOR, Role.AGENT)
+# Offsets and positions beyond a 64-bit integer cannot reach the database: they
+# are refused as invalid input rather than failing there.
+MAX_POSITION = 2**63 - 1
 
 bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]

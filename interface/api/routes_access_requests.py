@@ -17,7 +17,14 @@ from domain.access_requests import AccessRequest
 from domain.model import Role
 from infrastructure.access_requests.wiring import EXTRAS_KEY
 from infrastructure.bootstrap import Container
-from interface.api.deps import STAFF, Ctx, User, get_container, in_workspace
+from interface.api.deps import (
+    MAX_POSITION,
+    STAFF,
+    Ctx,
+    User,
+    get_container,
+    in_workspace,
+)
 from interface.api.governance import request_client
 from interface.api.schemas import Strict
 
@@ -136,7 +143,7 @@ def list_requests(
     state: StateName = None,
     assignee_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
 ) -> list[AccessRequestOut]:
     """The queue, earliest deadline first; `overdue` marks requests past their
     art. 12 deadline that are neither delivered nor rejected."""

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from application import anonymisation as anon
 from application.errors import NotFoundError
 from domain.model import Role
-from interface.api.deps import STAFF, Ctx, User, in_workspace
+from interface.api.deps import MAX_POSITION, STAFF, Ctx, User, in_workspace
 
 router = APIRouter(tags=["anonymisation"])
 
@@ -175,7 +175,7 @@ def anonymisations(
     user: User,
     ctx: Ctx,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
 ) -> list[AnonymisationRecordOut]:
     """Anonymised cases with what statistics keep of them: counts and lengths,
     never content. Channel, inbox, tags, times and categories stay on the case

@@ -307,3 +307,24 @@ def test_migrated_database_holds_events_without_creating_tables(
     finally:
         container.close()
     assert listed == [workspace_id]
+
+
+def test_import_of_a_folder_where_a_file_is_expected_is_one_error_line(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    result = gdprkit("import", "abcd", str(tmp_path))
+
+    assert result.exit_code == 1
+    assert "cannot read" in one_error_line(result)
+
+
+def test_import_that_finds_no_dialogs_is_one_error_line(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    result = gdprkit("import", "mbox", str(empty))
+
+    assert result.exit_code == 1
+    assert "found no mbox dialogs" in one_error_line(result)

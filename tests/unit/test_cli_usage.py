@@ -13,8 +13,10 @@ from interface.cli import main
         ["cases", "show", "not-a-case"],  # --as missing
         ["access-log", "--format", "xml"],
         ["no-such-command"],
+        ["cases", "list", "--offset", "99999999999999999999999"],
+        ["serve", "--port", "99999"],
     ],
-    ids=["missing-option", "bad-choice", "unknown-command"],
+    ids=["missing-option", "bad-choice", "unknown-command", "huge-offset", "bad-port"],
 )
 def test_usage_mistake_prints_one_line_and_exits_2(
     argv: list[str],
