@@ -100,9 +100,10 @@ class Settings(BaseSettings):
 
     def operator_token_value(self) -> str:
         """The platform operator's token: the only credential that creates
-        workspaces."""
+        workspaces. It is written exactly as configured (or as generated into
+        var/operator.token in development), so the file's text is the token."""
         key = self._key("operator_token", "operator.token", "GDPRKIT_OPERATOR_TOKEN")
-        return base64.urlsafe_b64encode(key).decode("ascii").rstrip("=")
+        return base64.b64encode(key).decode("ascii")
 
     def _key(self, attribute: str, filename: str, variable: str) -> bytes:
         inline: str = getattr(self, attribute)

@@ -46,6 +46,10 @@ def ensure_demo(container: Container, url: str) -> None:
         typer.echo(f"gdprkit is running at {url} (OpenAPI: {url}/docs)")
         typer.echo(f"Demo workspace ({DEMO_NAME}); tokens from {tokens_path}:")
         typer.echo(tokens_path.read_text())
+        typer.echo(
+            "operator token (only for POST /v1/workspaces): "
+            f"{container.settings.operator_token_value()}"
+        )
 
 
 def _create(container: Container, tokens_path: os.PathLike[str]) -> None:
