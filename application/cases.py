@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 from application.casework import load_for_change, require_case, save_change
 from application.context import Context
-from application.errors import ConflictError, NotFoundError
+from application.errors import ConflictError, InvalidInputError, NotFoundError
 from application.legal_basis import (
     AccessConfirmation,
     confirm,
@@ -33,6 +33,7 @@ from domain.model import (
     CaseAccess,
     DataSubject,
     Direction,
+    Role,
     case_profile_owner,
     log_period_owner,
 )
@@ -415,8 +416,11 @@ def assign_case(
     assignee_id: UUID,
     legal_basis: AccessConfirmation | None = None,
 ) -> None:
-    """Assigns the case; a user new to it needs a legal basis (422 without)."""
-    require_user(ctx, actor.workspace_id, assignee_id)
+    """Assigns the case; a user new to it needs a legal basis (422 without), and
+    only agents and administrators work cases (auditors read the log only)."""
+    assignee = require_user(ctx, actor.workspace_id, assignee_id)
+    if assignee.role == Role.AUDITOR.value:
+        raise InvalidInputError("an auditor cannot be assigned a case")
     case = load_for_change(ctx, actor.workspace_id, case_id)
     basis = _case_basis(ctx, actor, case_id, assignee_id, legal_basis, "assigning")
     case.assign(assignee_id=assignee_id, actor_id=actor.user_id)

@@ -508,7 +508,13 @@ class SqlReadModels(ReadModels):
 
     def _case_erased(self, c: Connection, e: ProjectedEvent) -> None:
         if e.originator_id in e["shredded_owner_ids"]:
-            self._update_case(c, e, subject_id=None, status="closed")
+            self._update_case(
+                c,
+                e,
+                subject_id=None,
+                status="closed",
+                closed_at=sa.func.coalesce(case_list.c.closed_at, e["timestamp"]),
+            )
         else:
             self._update_case(c, e, subject_id=None)
 

@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from application import cases
-from application.errors import ConflictError, NotFoundError
+from application import cases, erasure
+from application.errors import ConflictError, InvalidInputError, NotFoundError
 from application.ports import AccessLogFilter, ImportedAttachment
 from infrastructure.bootstrap import Container
 from tests.builders import NEEDED, dialog, world
@@ -171,3 +171,31 @@ def test_nul_in_clear_text_never_stops_the_views(container: Container) -> None:
 
     assert ctx.views.case_summary(result.case_id).tags == ("delivery",)  # type: ignore[union-attr]
     assert ctx.views.case_summary(later.case_id) is not None
+
+
+def test_assigning_a_case_to_an_auditor_is_refused(container: Container) -> None:
+    ctx = container.context
+    w = world(ctx)
+    result = cases.ingest_dialog(ctx, w.workspace_id, w.inbox_id, dialog())
+
+    with pytest.raises(InvalidInputError):
+        cases.assign_case(ctx, w.admin, result.case_id, w.auditor.user_id, NEEDED)
+
+
+def test_erased_case_is_closed_with_a_time(container: Container) -> None:
+    ctx = container.context
+    w = world(ctx)
+    result = cases.ingest_dialog(ctx, w.workspace_id, w.inbox_id, dialog())
+
+    erasure.erase_subject(
+        ctx,
+        w.workspace_id,
+        result.subject_id,
+        reason="art. 17",
+        request_ref="R-1",
+        actor_id=w.admin.user_id,
+    )
+
+    summary = ctx.views.case_summary(result.case_id)
+    assert summary is not None
+    assert (summary.status, summary.closed_at is not None) == ("closed", True)
