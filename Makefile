@@ -30,7 +30,7 @@ run: $(VENV)/.installed
 
 ## test: install what the tests need and run every test, PostgreSQL included
 test: $(VENV)/.installed-dev system-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 ## system-deps: Debian packages some tests need (only when missing; needs root)
 # DejaVu (embedded by fpdf2) renders Norwegian letters in the access file's PDF;
