@@ -15,6 +15,7 @@ import hmac
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import NoReturn
 from uuid import UUID, uuid4
 
 import pyotp
@@ -35,10 +36,12 @@ from application.governance import (
 from application.governance_ports import PasswordHasher
 from application.ports import UserRecord
 from domain.accounts import (
+    FAILURES_BEFORE_LOCKOUT,
     Account,
     AccountLockedError,
     ReplayedCodeError,
     account_id_for,
+    lockout_duration,
     password_problems,
 )
 from domain.model import Role, User, log_period_owner
@@ -87,6 +90,17 @@ def hash_secret(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+# Stands for "no account" in a lockout of an unknown address.
+_NO_ACCOUNT = UUID(int=0)
+
+
+@dataclass
+class _Tally:
+    failures: int = 0
+    lockouts: int = 0
+    locked_until: dt.datetime | None = None
+
+
 class Accounts:
     """Passwords, second factors and sessions of the users of every workspace."""
 
@@ -104,6 +118,10 @@ class Accounts:
         self.session_lifetime = dt.timedelta(minutes=session_minutes)
         # Spent on unknown e-mail addresses so they take as long as known ones.
         self._decoy_hash = hasher.hash(secrets.token_urlsafe(16))
+        # Unknown addresses are locked out like accounts, so a 429 never tells
+        # that an address has an account. Per process and not an event: there
+        # is no account to record it on.
+        self._unknown_attempts: dict[str, _Tally] = {}
 
     # Passwords
 
@@ -180,7 +198,7 @@ class Accounts:
         user = None if user_id is None else self.ctx.views.user(user_id)
         if user_id is None or user is None or not user.active:
             self.hasher.verify(self._decoy_hash, password)
-            raise UnauthenticatedError(BAD_CREDENTIALS)
+            self._refuse_unknown(self._digest(email), self.ctx.clock.now())
         account: Account = self.ctx.store.get(account_id_for(user_id))
         now = self.ctx.clock.now()
         if account.is_locked(now):
@@ -215,6 +233,19 @@ class Accounts:
         except ReplayedCodeError:
             self._refuse(account, "replayed code", client, now)
         return step
+
+    def _refuse_unknown(self, digest: str, now: dt.datetime) -> NoReturn:
+        """Answers an unknown address exactly as an account's failures are
+        answered: 401, and 429 from the fifth failure with the same backoff."""
+        tally = self._unknown_attempts.setdefault(digest, _Tally())
+        tally.failures += 1
+        if tally.failures >= FAILURES_BEFORE_LOCKOUT:
+            tally.locked_until = now + lockout_duration(tally.lockouts)
+            tally.lockouts += 1
+            tally.failures = 0
+        if tally.locked_until is not None and now < tally.locked_until:
+            raise LockedOutError(_NO_ACCOUNT, tally.locked_until)
+        raise UnauthenticatedError(BAD_CREDENTIALS)
 
     def _refuse(
         self, account: Account, reason: str, client: Client, now: dt.datetime

@@ -196,6 +196,20 @@ def test_brute_force_locks_the_account_with_backoff(
     assert kinds(container, w).count("login.locked_out") == 1
 
 
+def test_lockout_does_not_tell_whether_an_email_has_an_account(
+    client: TestClient, container: Container, w: World
+) -> None:
+    _, email = agent_with_password(container, w)
+
+    known = [login(client, w, email, f"Wrong-{n}-pass!").status_code for n in range(5)]
+    unknown = [
+        login(client, w, "nobody@example.test", f"Wrong-{n}-pass!").status_code
+        for n in range(5)
+    ]
+
+    assert unknown == known == [401, 401, 401, 401, 429]
+
+
 def test_unknown_email_and_wrong_password_look_the_same(
     client: TestClient, container: Container, w: World
 ) -> None:
