@@ -4,7 +4,6 @@ message is read by the same code as the mailbox importer."""
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 import email.message
 import hashlib
@@ -12,8 +11,6 @@ import hashlib
 from application.errors import InvalidInputError
 from application.integration_ports import (
     ChannelSecrets,
-    ChannelWebhook,
-    Delivery,
     UnknownAccountError,
     WebhookBatch,
 )
@@ -25,22 +22,14 @@ from infrastructure.importers.mail_content import (
     parse_date,
     read_content,
 )
-from infrastructure.webhooks.signing import check_timestamped
+from infrastructure.webhooks.signing import TimestampedWebhook
 
 _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
 
 
-class EmailWebhook(ChannelWebhook):
+class EmailWebhook(TimestampedWebhook):
     platform = "email"
     channel = "email"
-
-    def __init__(self, freshness_seconds: int) -> None:
-        self.freshness_seconds = freshness_seconds
-
-    def verify(
-        self, secrets: ChannelSecrets, delivery: Delivery, now: dt.datetime
-    ) -> str | None:
-        return check_timestamped(secrets, delivery, now, self.freshness_seconds)
 
     def parse(self, secrets: ChannelSecrets, body: bytes) -> WebhookBatch:
         if not body.strip():

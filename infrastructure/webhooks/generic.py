@@ -9,23 +9,20 @@ replay. Body: {"messages": [{"id", "thread", "text", "direction"?, "sent_at"?,
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from application.errors import InvalidInputError
 from application.integration_ports import (
     ChannelSecrets,
-    ChannelWebhook,
-    Delivery,
     UnknownAccountError,
     WebhookBatch,
 )
 from application.ports import ImportedDialog, ImportedMessage, ImportedSubject
 from infrastructure.webhooks.signing import (
+    TimestampedWebhook,
     as_list,
     as_mapping,
-    check_timestamped,
     from_iso,
     load_json,
     text_of,
@@ -34,17 +31,9 @@ from infrastructure.webhooks.signing import (
 MAX_MESSAGES = 500
 
 
-class GenericWebhook(ChannelWebhook):
+class GenericWebhook(TimestampedWebhook):
     platform = "generic"
     channel = "chat"
-
-    def __init__(self, freshness_seconds: int) -> None:
-        self.freshness_seconds = freshness_seconds
-
-    def verify(
-        self, secrets: ChannelSecrets, delivery: Delivery, now: dt.datetime
-    ) -> str | None:
-        return check_timestamped(secrets, delivery, now, self.freshness_seconds)
 
     def parse(self, secrets: ChannelSecrets, body: bytes) -> WebhookBatch:
         payload = as_mapping(load_json(body), "the body")

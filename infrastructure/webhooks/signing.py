@@ -14,7 +14,12 @@ from typing import Any
 import orjson
 
 from application.errors import InvalidInputError
-from application.integration_ports import ChannelSecrets, Delivery, WebhookRejectedError
+from application.integration_ports import (
+    ChannelSecrets,
+    ChannelWebhook,
+    Delivery,
+    WebhookRejectedError,
+)
 
 TIMESTAMP_HEADER = "x-gdprkit-timestamp"
 SIGNATURE_HEADER = "x-gdprkit-signature"
@@ -137,3 +142,17 @@ def from_iso(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+class TimestampedWebhook(ChannelWebhook):
+    """Senders that sign a timestamp together with the body (the generic JSON
+    webhook and the YouTube and mail relays): stale or unsigned deliveries are
+    refused the same way for all of them."""
+
+    def __init__(self, freshness_seconds: int) -> None:
+        self.freshness_seconds = freshness_seconds
+
+    def verify(
+        self, secrets: ChannelSecrets, delivery: Delivery, now: dt.datetime
+    ) -> str | None:
+        return check_timestamped(secrets, delivery, now, self.freshness_seconds)

@@ -5,39 +5,28 @@ answers; everyone else's are customers'."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from application.integration_ports import (
     ChannelSecrets,
-    ChannelWebhook,
-    Delivery,
     UnknownAccountError,
     WebhookBatch,
 )
 from application.ports import ImportedDialog, ImportedMessage, ImportedSubject
 from infrastructure.webhooks.signing import (
+    TimestampedWebhook,
     as_list,
     as_mapping,
-    check_timestamped,
     from_iso,
     load_json,
     text_of,
 )
 
 
-class YouTubeWebhook(ChannelWebhook):
+class YouTubeWebhook(TimestampedWebhook):
     platform = "youtube"
     channel = "youtube"
-
-    def __init__(self, freshness_seconds: int) -> None:
-        self.freshness_seconds = freshness_seconds
-
-    def verify(
-        self, secrets: ChannelSecrets, delivery: Delivery, now: dt.datetime
-    ) -> str | None:
-        return check_timestamped(secrets, delivery, now, self.freshness_seconds)
 
     def parse(self, secrets: ChannelSecrets, body: bytes) -> WebhookBatch:
         payload = as_mapping(load_json(body), "the body")
