@@ -94,7 +94,7 @@ def erase_subject(
     shared = [case for case in cases if case.has_other_parties]
     owners = [subject_id]
     for case in sole:
-        owners.extend(_sole_case_owners(case))
+        owners.extend(sole_case_owners(case))
     # In a case shared with other people only the subject's profile goes: the
     # dialog content is sealed under the case key the others still need.
     owners.extend(case_profile_owner(case.id) for case in shared)
@@ -114,7 +114,7 @@ def erase_subject(
     keys_destroyed = ctx.shredder.shred(owners)
     for case in cases:
         case_owners = (
-            _sole_case_owners(case) if case in sole else [case_profile_owner(case.id)]
+            sole_case_owners(case) if case in sole else [case_profile_owner(case.id)]
         )
         case.erase(reason=reason, shredded_owner_ids=case_owners, actor_id=actor_id)
     subject.erase(
@@ -149,7 +149,7 @@ def erase_subject(
     )
 
 
-def _sole_case_owners(case: Case) -> list[UUID]:
+def sole_case_owners(case: Case) -> list[UUID]:
     """Every key of a case only the subject wrote in: content, profile, and one
     per submitted form value."""
     return [

@@ -350,7 +350,7 @@ def _erase_case(
             for other in others
         ):
             return _erase_subject(ctx, workspace_id, case.subject_id, run_id, reason)
-    owners = erasure._sole_case_owners(case)
+    owners = erasure.sole_case_owners(case)
     ctx.shredder.shred(owners)
     case.erase(reason=reason, shredded_owner_ids=owners, actor_id=None)
     ctx.save(case)
