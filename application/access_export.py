@@ -24,7 +24,7 @@ from application.ports import (
     ExternalRecord,
     ExternalSource,
 )
-from domain.model import Case, CaseAccess, DataSubject
+from domain.model import Case, CaseAccess, DataSubject, identity_kind
 from domain.personal_data import ERASED_MARKER, PersonalData
 
 ERASED = ERASED_MARKER
@@ -323,7 +323,7 @@ def author_digest(ctx: Context, author: str, channel: str) -> str | None:
     address = author_address(author)
     if not address:
         return None
-    kind = "email" if "@" in address else channel
+    kind = identity_kind(address, channel)
     return ctx.hasher.digest(kind, address)
 
 

@@ -35,6 +35,7 @@ from domain.model import (
     Direction,
     Role,
     case_profile_owner,
+    identity_kind,
     log_period_owner,
 )
 from domain.personal_data import PersonalData
@@ -235,7 +236,7 @@ def _receive(
         author = f"{message.author} <{message.author_address}>"
     from_subject = bool(subject_digests)
     if inbound and message.author_address:
-        kind = "email" if "@" in message.author_address else case.channel
+        kind = identity_kind(message.author_address, case.channel)
         digest = ctx.hasher.digest(kind, message.author_address)
         from_subject = digest in subject_digests
     case.receive_message(

@@ -533,3 +533,9 @@ class CaseAccess(_Identified):
         self.workspace_id = workspace_id
         self.case_id = case_id
         self.actor_id = actor_id
+
+
+def identity_kind(address: str, channel: str) -> str:
+    """The kind of identity an author address is: an e-mail address, or a handle
+    on the case's channel. A handle written with its leading "@" is a handle."""
+    return "email" if "@" in address.lstrip("@") else channel

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from application.access_export import author_address
 from application.access_requests import AccessRequestReadModel, ExportLink, QueueItem
 from application.ports import IdentifierHasher
+from domain.model import identity_kind
 from infrastructure.db import (
     access_request_codes,
     access_request_export_subjects,
@@ -264,7 +265,7 @@ class SqlAccessRequestReadModel(AccessRequestReadModel):
         address = None if author.is_erased else author_address(author.text())
         if case is None or not address:
             return
-        kind = "email" if "@" in address else case.channel
+        kind = identity_kind(address, case.channel)
         key = {
             "workspace_id": case.workspace_id,
             "digest": self._hasher.digest(kind, address),
