@@ -18,7 +18,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from application.casework import require_case
+from application.casework import legal_hold_on, require_case
 from application.context import Context
 from application.errors import (
     ApplicationError,
@@ -143,8 +143,9 @@ def anonymise_case(
     if case.is_anonymised:
         finish_shredding(ctx, case)
         raise AlreadyAnonymisedError(case_id)
-    if case.legal_hold:
-        raise LegalHoldError(case_id, case.legal_hold)
+    hold = legal_hold_on(ctx, case)
+    if hold:
+        raise LegalHoldError(case_id, hold)
     if case.is_open and not allow_open:
         raise OpenCaseError(case_id)
     return _anonymise(ctx, case, reason, actor_id)
@@ -460,7 +461,7 @@ def anonymise_closed_cases(
         _save(ctx, job)
     for case_id in job.remaining:
         case: Case = ctx.store.get(case_id)
-        why = _skip_reason(case)
+        why = _skip_reason(ctx, case)
         if why is None:
             _anonymise(ctx, case, job.reason, job.actor_id, job)
         else:
@@ -527,10 +528,10 @@ def _existing_job(
     return job
 
 
-def _skip_reason(case: Case) -> str | None:
+def _skip_reason(ctx: Context, case: Case) -> str | None:
     if case.is_anonymised:
         return "anonymised already"
-    if case.legal_hold:
+    if legal_hold_on(ctx, case):
         return "under legal hold"
     if case.is_open:
         return "reopened since the job started"

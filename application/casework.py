@@ -31,3 +31,15 @@ def save_change(ctx: Context, case: Case, *others: Any) -> None:
         ctx.save(case, *others)
     except DomainError as error:
         raise ConflictError(str(error)) from error
+
+
+def legal_hold_on(ctx: Context, case: Case) -> str | None:
+    """The reason of a legal hold on the case or on its customer, if any: a hold on
+    a person covers every case of theirs."""
+    if case.legal_hold:
+        return case.legal_hold
+    if case.subject_id is None:
+        return None
+    subject = ctx.store.get(case.subject_id)
+    hold: str | None = getattr(subject, "legal_hold", None)
+    return hold

@@ -22,6 +22,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from application import anonymisation, erasure
 from application.audit import AuditLog
+from application.casework import legal_hold_on
 from application.context import Context
 from application.errors import (
     ApplicationError,
@@ -32,7 +33,7 @@ from application.errors import (
 from application.ports import WorkspaceRecord
 from application.workspaces import require_workspace
 from domain.accounts import DEFAULT_TEST_EXPIRY_DAYS, policy_id_for
-from domain.model import Case, DataSubject, Workspace, log_period_owner
+from domain.model import Case, Workspace, log_period_owner
 from domain.retention import (
     SETTING_KEY,
     CaseAction,
@@ -190,12 +191,7 @@ def _test_workspace_items(
 
 
 def _held(ctx: Context, case: Case) -> bool:
-    if case.legal_hold:
-        return True
-    if case.subject_id is None:
-        return False
-    subject: DataSubject = ctx.store.get(case.subject_id)
-    return subject.legal_hold is not None
+    return legal_hold_on(ctx, case) is not None
 
 
 # Running

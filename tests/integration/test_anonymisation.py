@@ -10,8 +10,8 @@ from uuid import UUID
 import pytest
 
 from application import anonymisation as anon
-from application import cases, forms, sensitivity
-from application.errors import ConflictError, NotFoundError
+from application import cases, erasure, forms, sensitivity
+from application.errors import ConflictError, LegalHoldError, NotFoundError
 from application.ports import AccessLogFilter, ImportedAttachment
 from domain.model import case_profile_owner
 from domain.personal_data import ERASED_MARKER
@@ -484,3 +484,20 @@ def test_crashed_bulk_job_resumes_without_acting_twice(
     assert (resumed.total, resumed.anonymised, resumed.skipped) == (3, 3, 0)
     assert [p.done for p in progress] == [2, 3]
     assert record is not None and (record.status, record.anonymised) == ("finished", 3)
+
+
+def test_hold_on_the_customer_refuses_anonymising_their_cases(
+    container: Container,
+) -> None:
+    ctx = container.context
+    w = world(ctx)
+    result = _sensitive_closed_case(container, w)
+    erasure.place_subject_hold(
+        ctx, w.workspace_id, result.subject_id, "litigation", w.admin.user_id
+    )
+
+    with pytest.raises(LegalHoldError):
+        anon.anonymise_case(
+            ctx, w.workspace_id, result.case_id, reason="closed", actor_id=None
+        )
+    assert not ctx.store.get(result.case_id).is_anonymised
