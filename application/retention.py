@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
+import structlog
 from eventsourcing.application import AggregateNotFoundError
 
 from application import anonymisation, erasure
@@ -44,6 +45,8 @@ from domain.retention import (
 )
 
 REASON = "retention"
+
+logger = structlog.get_logger(__name__)
 
 
 class LeaderLock(abc.ABC):
@@ -248,10 +251,18 @@ def purge_all(
     with lock.hold() as leader:
         if not leader:
             return None
-        return [
-            purge_workspace(ctx, runs, log, workspace.workspace_id)
-            for workspace in ctx.views.workspaces()
-        ]
+        reports = []
+        for workspace in ctx.views.workspaces():
+            # One workspace's failure must not stop the purges of the others;
+            # its run stays unfinished and resumes next time.
+            try:
+                reports.append(purge_workspace(ctx, runs, log, workspace.workspace_id))
+            except Exception:
+                logger.exception(
+                    "retention.workspace_purge_failed",
+                    workspace=str(workspace.workspace_id),
+                )
+        return reports
 
 
 def _item(planned: dict[str, str]) -> PlannedItem:

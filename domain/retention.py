@@ -99,7 +99,7 @@ class RetentionPolicy:
                 _days(rule, "closed_case_days", f"inboxes.{inbox}.closed_case_days"),
                 _action(rule.get("closed_case_action", default.closed_case_action)),
             )
-            for inbox, rule in dict(settings.get("inboxes", {})).items()
+            for inbox, rule in _inbox_rules(settings).items()
         }
         return cls(
             closed_case_days=_days(settings, "closed_case_days", default=365),
@@ -107,10 +107,27 @@ class RetentionPolicy:
                 settings.get("closed_case_action", default.closed_case_action)
             ),
             inboxes=inboxes,
-            access_log_months=_days(settings, "access_log_months", default=24),
+            access_log_months=_days(
+                settings, "access_log_months", default=24, maximum=MAX_MONTHS
+            ),
             access_request_days=_days(settings, "access_request_days", default=1095),
             test_grace_days=_days(settings, "test_grace_days", default=14, minimum=0),
         )
+
+
+# A century: beyond it a period is a mistake, and dates past year 9999 overflow.
+MAX_DAYS = 36_525
+MAX_MONTHS = 1_200
+
+
+def _inbox_rules(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    rules = settings.get("inboxes", {})
+    if not isinstance(rules, dict):
+        raise InvalidRetentionError("inboxes", "must map inbox ids to rules")
+    for inbox, rule in rules.items():
+        if not isinstance(rule, dict):
+            raise InvalidRetentionError(f"inboxes.{inbox}", "must be an object")
+    return rules
 
 
 def _days(
@@ -120,10 +137,17 @@ def _days(
     *,
     default: int | None = None,
     minimum: int = 1,
+    maximum: int = MAX_DAYS,
 ) -> int:
     value = settings.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidRetentionError(name or key, f"must be a whole number ≥ {minimum}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not minimum <= value <= maximum
+    ):
+        raise InvalidRetentionError(
+            name or key, f"must be a whole number from {minimum} to {maximum}"
+        )
     return value
 
 

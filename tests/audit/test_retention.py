@@ -262,6 +262,26 @@ def test_bad_retention_setting_is_refused(container: Container) -> None:
         )
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"closed_case_days": 999_999_999},
+        {"closed_case_days": 99_999_999_999_999_999_999},
+        {"access_log_months": 100_000_000},
+        {"inboxes": {"00000000-0000-0000-0000-000000000001": None}},
+        {"inboxes": []},
+    ],
+    ids=["days-beyond-a-century", "beyond-64-bits", "months", "null-rule", "list"],
+)
+def test_absurd_retention_setting_is_refused(
+    container: Container, change: dict[str, object]
+) -> None:
+    w = world(container.context)
+
+    with pytest.raises(InvalidInputError):
+        retention.change_policy(container.context, w.workspace_id, change, None)
+
+
 def test_scheduler_purges_on_schedule(container: Container, clock: FixedClock) -> None:
     w, case = _closed_case(container)
     scheduler = scheduler_of(container)
